@@ -1,0 +1,119 @@
+#pragma once
+
+#include "models/AuditRecord.h"
+#include "models/Result.h"
+#include "models/RunTypes.h"
+
+#include <QByteArray>
+#include <QString>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace Breaker {
+
+// An external id a run was seen under: "trace:<32 hex>", "a2a:<provider>:<task id>",
+// "langgraph:<provider>:<thread>:<run>", ... Maps to Breaker's run id.
+struct RunKey
+{
+    QByteArray key;
+    QByteArray runId;
+};
+
+// One unit of ingest. Applied in one transaction (several submitted batches may share one).
+struct WriteBatch
+{
+    // Upserted by id. On insert the counters start from the events below; on update the
+    // descriptive fields (agent, principal, provider, goal, external ids) are replaced when
+    // non-empty, started = min, updated = max, ended = max, and a terminal status is never
+    // replaced by a non-terminal one. Counter fields of these Run values are ignored: the
+    // Store derives them from the events it actually inserts.
+    std::vector<Run> runs;
+    // Inserted; an event whose (trace id, span id) is already stored is skipped and adds
+    // nothing to its run. Events without a span id are always inserted.
+    std::vector<RunEvent> events;
+    std::vector<RunKey> keys; // insert or ignore
+};
+
+struct WriteOutcome
+{
+    qint64 eventsInserted = 0;
+    qint64 eventsDuplicate = 0;
+    std::vector<Run> runs; // every run the batch touched, as committed
+};
+
+struct RunQuery
+{
+    QByteArray status;    // wire name, or empty for all
+    QByteArray agent;
+    QByteArray principal;
+    int limit = 200;      // newest first (by started)
+    qint64 updatedSinceMs = 0;
+};
+
+struct RetentionPolicy
+{
+    qint64 maxAgeDays = 0;   // 0: keep forever
+    qint64 maxEvents = 0;    // 0: no limit
+};
+
+struct StoreOptions
+{
+    bool readOnly = false;
+    int busyTimeoutMs = 5000;
+};
+
+// The SQLite Store (DESIGN.md section 3 and 7). WAL mode; one writer thread per process;
+// every thread that reads gets its own connection; safe for several processes on one file.
+// All methods are thread-safe. Methods returning Result block the calling thread briefly:
+// call them from workers or from the command line, never in bulk on the GUI thread.
+class Store
+{
+public:
+    static Result<std::shared_ptr<Store>> open(const QString &path, const StoreOptions &options = {});
+    ~Store();
+    Store(const Store &) = delete;
+    Store &operator=(const Store &) = delete;
+
+    QString path() const;
+    int schemaVersion() const;
+
+    // Ingest. `done` runs on the writer thread after commit (or failure: Error::Kind::DiskFull
+    // when the disk is full, so that ingest can answer 503).
+    using WriteCallback = std::function<void(const Result<WriteOutcome> &)>;
+    void submit(WriteBatch batch, WriteCallback done);
+    // Synchronous write through the same writer thread (tests, tools, benches).
+    Result<WriteOutcome> write(WriteBatch batch);
+    // Blocks until every batch submitted so far is committed.
+    void flush();
+
+    // Reads.
+    Result<std::vector<Run>> runs(const RunQuery &query);
+    Result<std::optional<Run>> run(QByteArrayView id);
+    Result<std::optional<QByteArray>> runIdForKey(QByteArrayView key);
+    Result<std::vector<QByteArray>> keysForRun(QByteArrayView runId);
+    Result<std::vector<RunEvent>> events(QByteArrayView runId, int limit = 10000);
+    Result<qint64> runCount();
+    Result<qint64> eventCount();
+    // PRAGMA data_version of this thread's read connection: changes when another connection
+    // (this process or another) commits. Cheap; poll it to see other processes' writes.
+    Result<qint64> dataVersion();
+
+    // Audit trail (DESIGN.md section 7). Appends in its own BEGIN IMMEDIATE transaction on the
+    // calling thread; durable when it returns.
+    Result<AuditRecord> appendAudit(const AuditEntry &entry);
+    Result<std::vector<AuditRecord>> auditRecords(qint64 firstSeq, qint64 lastSeq);
+    Result<std::optional<AuditRecord>> auditHead();
+
+    // Retention for runs and events; audit records are never deleted here.
+    Result<qint64> applyRetention(const RetentionPolicy &policy, qint64 nowMs);
+
+private:
+    class Private;
+    explicit Store(std::unique_ptr<Private> d);
+    std::unique_ptr<Private> d;
+};
+
+} // namespace Breaker
