@@ -73,6 +73,8 @@ class Store
 {
 public:
     static Result<std::shared_ptr<Store>> open(const QString &path, const StoreOptions &options = {});
+    // QStandardPaths::AppDataLocation/breaker.db (open() creates a missing folder with mode 0700).
+    static QString defaultPath();
     ~Store();
     Store(const Store &) = delete;
     Store &operator=(const Store &) = delete;
@@ -104,6 +106,8 @@ public:
     // Audit trail (DESIGN.md section 7). Appends in its own BEGIN IMMEDIATE transaction on the
     // calling thread; durable when it returns.
     Result<AuditRecord> appendAudit(const AuditEntry &entry);
+    // Several records in one transaction (one fsync): consecutive seqs, one chain.
+    Result<std::vector<AuditRecord>> appendAuditBatch(const std::vector<AuditEntry> &entries);
     Result<std::vector<AuditRecord>> auditRecords(qint64 firstSeq, qint64 lastSeq);
     Result<std::optional<AuditRecord>> auditHead();
 
@@ -111,6 +115,7 @@ public:
     Result<qint64> applyRetention(const RetentionPolicy &policy, qint64 nowMs);
 
 private:
+    friend class StoreTesting; // test-only hooks: models/StoreTesting.h
     class Private;
     explicit Store(std::unique_ptr<Private> d);
     std::unique_ptr<Private> d;

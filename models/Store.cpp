@@ -1,0 +1,1125 @@
+#include "models/Store.h"
+
+#include "models/Logging.h"
+#include "models/SqliteConnection.h"
+#include "models/StoreSchema.h"
+#include "models/StoreTesting.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QHash>
+#include <QSet>
+#include <QStandardPaths>
+
+#include <sqlite3.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace Breaker {
+
+namespace {
+
+// The writer applies queued batches together, in one transaction, up to these bounds: one
+// commit (and one WAL append) for many small batches when ingest is busy, and a bounded
+// transaction so that readers and other processes never wait long for the write lock.
+constexpr size_t kMaxBatchesPerTransaction = 64;
+constexpr size_t kMaxEventsPerTransaction = 32768;
+
+std::atomic<quint64> g_nextStoreId{1};
+
+// Each thread's read connections, one per Store, keyed by the Store's unique id (never by its
+// address, which a later Store may reuse). A connection closes when its thread exits or when
+// its Store is destroyed, whichever comes first.
+struct ThreadReaders
+{
+    ~ThreadReaders();
+    std::unordered_map<quint64, std::shared_ptr<SqliteConnection>> byStore;
+};
+thread_local ThreadReaders t_readers;
+// Trivially destructible, so it can be read after t_readers is gone (a Store destroyed during
+// static destruction, after the main thread's thread_locals).
+thread_local bool t_readersGone = false;
+ThreadReaders::~ThreadReaders()
+{
+    t_readersGone = true;
+}
+
+constexpr const char kSelectRun[] =
+    "SELECT id, agent, agent_bound, principal, delegation, provider, goal, status, started_ms, "
+    "updated_ms, ended_ms, input_tokens, output_tokens, cost_micros, currency, tool_calls, "
+    "policy_blocks, data_sources, approvals_pending, errors, external_ids FROM runs WHERE id = ?1";
+
+constexpr const char kSelectRuns[] =
+    "SELECT id, agent, agent_bound, principal, delegation, provider, goal, status, started_ms, "
+    "updated_ms, ended_ms, input_tokens, output_tokens, cost_micros, currency, tool_calls, "
+    "policy_blocks, data_sources, approvals_pending, errors, external_ids FROM runs "
+    "WHERE (?1 = '' OR status = ?1) AND (?2 = '' OR agent = ?2) AND (?3 = '' OR principal = ?3) "
+    "AND updated_ms >= ?4 ORDER BY started_ms DESC, id DESC LIMIT ?5";
+
+// Descriptive fields are replaced only when the new value is non-empty; times merge; a
+// terminal status (the four of isTerminal()) is never replaced by a non-terminal one, and
+// 'unknown' carries no information so it never replaces anything.
+constexpr const char kUpsertRun[] =
+    "INSERT INTO runs (id, agent, agent_bound, principal, delegation, provider, goal, status, "
+    "started_ms, updated_ms, ended_ms, currency, external_ids) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    "agent = CASE WHEN excluded.agent <> '' THEN excluded.agent ELSE agent END, "
+    "agent_bound = CASE WHEN excluded.agent <> '' THEN excluded.agent_bound ELSE agent_bound END, "
+    "principal = CASE WHEN excluded.principal <> '' THEN excluded.principal ELSE principal END, "
+    "delegation = CASE WHEN excluded.delegation <> '' THEN excluded.delegation ELSE delegation END, "
+    "provider = CASE WHEN excluded.provider <> '' THEN excluded.provider ELSE provider END, "
+    "goal = CASE WHEN excluded.goal <> '' THEN excluded.goal ELSE goal END, "
+    "currency = CASE WHEN excluded.currency <> '' THEN excluded.currency ELSE currency END, "
+    "external_ids = CASE WHEN excluded.external_ids <> '' THEN excluded.external_ids "
+    "ELSE external_ids END, "
+    "status = CASE WHEN excluded.status = 'unknown' THEN status "
+    "WHEN status IN ('stopped', 'completed', 'failed', 'rejected') "
+    "AND excluded.status NOT IN ('stopped', 'completed', 'failed', 'rejected') THEN status "
+    "ELSE excluded.status END, "
+    "started_ms = CASE WHEN excluded.started_ms = 0 THEN started_ms "
+    "WHEN started_ms = 0 THEN excluded.started_ms "
+    "ELSE min(started_ms, excluded.started_ms) END, "
+    "updated_ms = max(updated_ms, excluded.updated_ms), "
+    "ended_ms = max(ended_ms, excluded.ended_ms)";
+
+constexpr const char kInsertMinimalRun[] =
+    "INSERT INTO runs (id) VALUES (?1) ON CONFLICT (id) DO NOTHING";
+
+// approvals_pending: ?9 is the net change and ?10 minus the lowest running sum of the batch's
+// +1/-1 steps, which applies "floor 0" after every single step: result = net + max(old, -min).
+constexpr const char kAddToRun[] =
+    "UPDATE runs SET input_tokens = input_tokens + ?2, output_tokens = output_tokens + ?3, "
+    "cost_micros = cost_micros + ?4, tool_calls = tool_calls + ?5, "
+    "policy_blocks = policy_blocks + ?6, data_sources = data_sources + ?7, errors = errors + ?8, "
+    "approvals_pending = ?9 + max(approvals_pending, ?10), "
+    "started_ms = CASE WHEN started_ms = 0 THEN ?11 ELSE started_ms END, "
+    "updated_ms = max(updated_ms, ?12) WHERE id = ?1";
+
+constexpr const char kInsertKey[] =
+    "INSERT INTO run_keys (key, run_id) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING";
+
+// Only the (trace_id, span_id) conflict is ignored; any other constraint still fails.
+constexpr const char kInsertEvent[] =
+    "INSERT INTO events (run_id, trace_id, span_id, parent_span_id, kind, name, start_ns, end_ns, "
+    "status_code, attributes, input_tokens, output_tokens, cost_micros) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+    "ON CONFLICT (trace_id, span_id) DO NOTHING";
+
+constexpr const char kSelectEvents[] =
+    "SELECT id, run_id, trace_id, span_id, parent_span_id, kind, name, start_ns, end_ns, "
+    "status_code, attributes, input_tokens, output_tokens, cost_micros FROM events "
+    "WHERE run_id = ?1 ORDER BY start_ns, id LIMIT ?2";
+
+constexpr const char kSelectKeyRun[] = "SELECT run_id FROM run_keys WHERE key = ?1";
+constexpr const char kSelectRunKeys[] = "SELECT key FROM run_keys WHERE run_id = ?1 ORDER BY key";
+constexpr const char kCountRuns[] = "SELECT count(*) FROM runs";
+constexpr const char kCountEvents[] = "SELECT count(*) FROM events";
+constexpr const char kDataVersion[] = "PRAGMA data_version";
+
+constexpr const char kAuditHead[] = "SELECT seq, ts_ms, line, hash FROM audit ORDER BY seq DESC LIMIT 1";
+constexpr const char kAuditRange[] =
+    "SELECT seq, ts_ms, line, hash FROM audit WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq";
+constexpr const char kAuditInsert[] = "INSERT INTO audit (seq, ts_ms, line, hash) VALUES (?1, ?2, ?3, ?4)";
+
+constexpr const char kDeleteOldEvents[] = "DELETE FROM events WHERE max(start_ns, end_ns) < ?1";
+constexpr const char kDeleteOldRunKeys[] =
+    "DELETE FROM run_keys WHERE run_id IN (SELECT id FROM runs WHERE ended_ms > 0 AND ended_ms < ?1 "
+    "AND NOT EXISTS (SELECT 1 FROM events WHERE events.run_id = runs.id))";
+constexpr const char kDeleteOldRuns[] =
+    "DELETE FROM runs WHERE ended_ms > 0 AND ended_ms < ?1 "
+    "AND NOT EXISTS (SELECT 1 FROM events WHERE events.run_id = runs.id)";
+// Oldest by arrival (rowid order): needs no extra index on the hot insert path.
+constexpr const char kDeleteExcessEvents[] =
+    "DELETE FROM events WHERE id <= (SELECT id FROM events ORDER BY id LIMIT 1 OFFSET ?1)";
+
+Run readRun(const SqliteQuery &q)
+{
+    Run run;
+    run.id = q.text(0);
+    run.agent = q.text(1);
+    run.agentBound = q.int64(2) != 0;
+    run.principal = q.text(3);
+    run.delegationJson = q.text(4);
+    run.provider = q.text(5);
+    run.goal = q.text(6);
+    run.status = runStatusFromWireName(q.text(7)).value_or(RunStatus::Unknown);
+    run.startedMs = q.int64(8);
+    run.updatedMs = q.int64(9);
+    run.endedMs = q.int64(10);
+    run.inputTokens = q.int64(11);
+    run.outputTokens = q.int64(12);
+    run.costMicros = q.int64(13);
+    run.currency = q.text(14);
+    run.toolCalls = int(q.int64(15));
+    run.policyBlocks = int(q.int64(16));
+    run.dataSources = int(q.int64(17));
+    run.approvalsPending = int(q.int64(18));
+    run.errors = int(q.int64(19));
+    run.externalIdsJson = q.text(20);
+    return run;
+}
+
+RunEvent readEvent(const SqliteQuery &q)
+{
+    RunEvent e;
+    e.id = q.int64(0);
+    e.runId = q.text(1);
+    e.traceId = q.text(2);
+    e.spanId = q.text(3);
+    e.parentSpanId = q.text(4);
+    e.kind = eventKindFromWireName(q.text(5)).value_or(EventKind::Span);
+    e.name = q.text(6);
+    e.startNs = q.int64(7);
+    e.endNs = q.int64(8);
+    e.statusCode = int(q.int64(9));
+    e.attributesJson = q.text(10);
+    e.inputTokens = q.int64(11);
+    e.outputTokens = q.int64(12);
+    e.costMicros = q.int64(13);
+    return e;
+}
+
+AuditRecord readAudit(const SqliteQuery &q)
+{
+    return AuditRecord{q.int64(0), q.int64(1), q.text(2), q.text(3)};
+}
+
+// What a batch's new events add to one run.
+struct RunDelta
+{
+    qint64 inputTokens = 0;
+    qint64 outputTokens = 0;
+    qint64 costMicros = 0;
+    qint64 toolCalls = 0;
+    qint64 policyBlocks = 0;
+    qint64 dataSources = 0;
+    qint64 errors = 0;
+    qint64 approvalsNet = 0;
+    qint64 approvalsLowest = 0; // lowest running sum of the +1/-1 steps (<= 0)
+    qint64 firstStartMs = 0;
+    qint64 lastActivityMs = 0;
+
+    void add(const RunEvent &e)
+    {
+        inputTokens += e.inputTokens;
+        outputTokens += e.outputTokens;
+        costMicros += e.costMicros;
+        switch (e.kind) {
+        case EventKind::ToolCall: ++toolCalls; break;
+        case EventKind::PolicyBlock: ++policyBlocks; break;
+        case EventKind::DataAccess: ++dataSources; break;
+        case EventKind::ApprovalRequested: ++approvalsNet; break;
+        case EventKind::ApprovalDecided:
+            --approvalsNet;
+            approvalsLowest = std::min(approvalsLowest, approvalsNet);
+            break;
+        default: break;
+        }
+        if (e.statusCode == 2 || e.kind == EventKind::Error)
+            ++errors;
+        const qint64 startMs = e.startNs / 1000000;
+        const qint64 endMs = e.endNs / 1000000;
+        if (startMs > 0 && (firstStartMs == 0 || startMs < firstStartMs))
+            firstStartMs = startMs;
+        lastActivityMs = std::max({lastActivityMs, startMs, endMs});
+    }
+};
+
+Error readOnlyError(const QString &path)
+{
+    return makeError(Error::Kind::Invalid, QStringLiteral("the Store was opened read-only"), path);
+}
+
+// Creates a missing data folder readable by its owner only (the Store holds prompts, tool
+// arguments and identities).
+Result<void> ensureFolder(const QString &dir)
+{
+    if (QFileInfo(dir).isDir())
+        return {};
+    const QFileInfo info(dir);
+    if (!QDir().mkpath(info.absolutePath())
+        || !QDir().mkdir(dir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner)) {
+        if (!QFileInfo(dir).isDir()) {
+            return makeError(Error::Kind::Unavailable,
+                             QStringLiteral("cannot create the folder: %1")
+                                 .arg(QString::fromLocal8Bit(strerror(errno))),
+                             dir);
+        }
+    }
+    return {};
+}
+
+// A new database file is created 0600 before SQLite opens it; SQLite gives its -wal and -shm
+// files the same mode.
+void createPrivateFile(const QString &path)
+{
+    const int fd = ::open(QFile::encodeName(path).constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                          0600);
+    if (fd >= 0)
+        ::close(fd);
+}
+
+} // namespace
+
+class Store::Private
+{
+public:
+    struct Task
+    {
+        WriteBatch batch;
+        WriteCallback done;
+        std::function<void(SqliteConnection &)> call; // set: a one-off job, not a batch
+    };
+
+    Private(QString path, StoreOptions options)
+        : m_id(g_nextStoreId.fetch_add(1)), m_path(std::move(path)), m_options(options)
+    {
+    }
+    ~Private();
+
+    Result<void> openWriter();
+    void startWriter();
+    bool onWriterThread() const { return m_thread.get_id() == std::this_thread::get_id(); }
+    void enqueue(Task task);
+    void flush();
+    void writerLoop();
+    void runGroup(std::vector<Task> &group);
+    Result<std::vector<WriteOutcome>> applyTransaction(const std::vector<const WriteBatch *> &batches);
+    Result<void> applyBatch(const WriteBatch &batch, WriteOutcome &outcome,
+                            std::vector<QByteArray> &touched);
+
+    template<typename T>
+    Result<T> runOnWriter(const std::function<Result<T>(SqliteConnection &)> &job);
+
+    Result<SqliteConnection *> reader();
+    Result<std::vector<AuditRecord>> appendAudit(const std::vector<AuditEntry> &entries);
+    static Result<qint64> retention(SqliteConnection &db, const RetentionPolicy &policy, qint64 nowMs);
+
+    const quint64 m_id;
+    const QString m_path;
+    const StoreOptions m_options;
+    int m_schemaVersion = 0;
+
+    std::shared_ptr<SqliteConnection> m_writer; // used only on the writer thread once it runs
+    std::shared_ptr<SqliteConnection> m_audit;  // synchronous=FULL; under m_auditMutex
+    std::mutex m_auditMutex;
+
+    std::mutex m_queueMutex;
+    std::condition_variable m_queueCv;
+    std::condition_variable m_doneCv;
+    std::deque<Task> m_queue;
+    quint64 m_submitted = 0;
+    quint64 m_completed = 0;
+    bool m_stopping = false;
+    std::thread m_thread;
+
+    std::mutex m_readersMutex;
+    std::vector<std::weak_ptr<SqliteConnection>> m_readers;
+};
+
+Store::Private::~Private()
+{
+    // The writer drains its queue (every callback runs) before it exits. A callback must not
+    // hold the last reference to the Store: it would be destroyed on its own writer thread.
+    if (m_thread.joinable()) {
+        {
+            std::lock_guard lock(m_queueMutex);
+            m_stopping = true;
+        }
+        m_queueCv.notify_all();
+        m_thread.join();
+    }
+    if (m_writer)
+        m_writer->close();
+    if (m_audit)
+        m_audit->close();
+    if (!t_readersGone)
+        t_readers.byStore.erase(m_id);
+    std::lock_guard lock(m_readersMutex);
+    for (const auto &weak : m_readers) {
+        if (const auto connection = weak.lock())
+            connection->close();
+    }
+}
+
+Result<void> Store::Private::openWriter()
+{
+    auto writer = SqliteConnection::open(m_path, SqliteConnection::Mode::ReadWrite,
+                                         m_options.busyTimeoutMs);
+    if (!writer)
+        return writer.error();
+    m_writer = *writer;
+    const auto mode = m_writer->queryText("PRAGMA journal_mode = WAL");
+    if (!mode)
+        return mode.error();
+    if (*mode != "wal") {
+        qCWarning(lcStore) << "the database could not switch to WAL mode (journal mode"
+                           << *mode << "); other processes will wait longer for it"
+                           << m_path;
+    }
+    // Ingest commits with synchronous=NORMAL: in WAL mode every commit is in the WAL file
+    // (the OS page cache) when COMMIT returns, so a killed process (kill -9, crash) loses
+    // nothing it committed; only an OS crash or power loss can drop the last commits before
+    // the next checkpoint. Telemetry can tolerate that; the audit trail cannot, so the audit
+    // connection below syncs every commit (synchronous=FULL).
+    if (auto r = m_writer->exec("PRAGMA synchronous = NORMAL;"
+                                "PRAGMA cache_size = -16000;"
+                                "PRAGMA journal_size_limit = 67108864");
+        !r) {
+        return r.error();
+    }
+    const auto version = StoreSchema::migrate(*m_writer);
+    if (!version)
+        return version.error();
+    m_schemaVersion = *version;
+
+    auto audit = SqliteConnection::open(m_path, SqliteConnection::Mode::ReadWrite,
+                                        m_options.busyTimeoutMs);
+    if (!audit)
+        return audit.error();
+    m_audit = *audit;
+    if (auto r = m_audit->exec("PRAGMA synchronous = FULL"); !r)
+        return r.error();
+    return {};
+}
+
+void Store::Private::startWriter()
+{
+    m_thread = std::thread([this] { writerLoop(); });
+}
+
+void Store::Private::enqueue(Task task)
+{
+    {
+        std::lock_guard lock(m_queueMutex);
+        m_queue.push_back(std::move(task));
+        ++m_submitted;
+    }
+    m_queueCv.notify_one();
+}
+
+void Store::Private::flush()
+{
+    if (!m_thread.joinable() || onWriterThread())
+        return; // nothing to wait for, or called from a callback: it cannot wait for itself
+    std::unique_lock lock(m_queueMutex);
+    const quint64 target = m_submitted;
+    m_doneCv.wait(lock, [&] { return m_completed >= target; });
+}
+
+void Store::Private::writerLoop()
+{
+    std::unique_lock lock(m_queueMutex);
+    for (;;) {
+        m_queueCv.wait(lock, [&] { return m_stopping || !m_queue.empty(); });
+        if (m_queue.empty())
+            return; // stopping, and everything is done
+        std::vector<Task> group;
+        if (m_queue.front().call) {
+            group.push_back(std::move(m_queue.front()));
+            m_queue.pop_front();
+        } else {
+            size_t events = 0;
+            while (!m_queue.empty() && !m_queue.front().call
+                   && group.size() < kMaxBatchesPerTransaction
+                   && (group.empty()
+                       || events + m_queue.front().batch.events.size() <= kMaxEventsPerTransaction)) {
+                events += m_queue.front().batch.events.size();
+                group.push_back(std::move(m_queue.front()));
+                m_queue.pop_front();
+            }
+        }
+        lock.unlock();
+        if (group.front().call)
+            group.front().call(*m_writer);
+        else
+            runGroup(group);
+        const size_t done = group.size();
+        group.clear(); // release the batches and callbacks before reporting completion
+        lock.lock();
+        m_completed += done;
+        m_doneCv.notify_all();
+    }
+}
+
+void Store::Private::runGroup(std::vector<Task> &group)
+{
+    std::vector<const WriteBatch *> batches;
+    batches.reserve(group.size());
+    for (const Task &task : group)
+        batches.push_back(&task.batch);
+
+    std::vector<Result<WriteOutcome>> results;
+    results.reserve(group.size());
+    auto together = applyTransaction(batches);
+    if (together) {
+        for (WriteOutcome &outcome : *together)
+            results.emplace_back(std::move(outcome));
+    } else if (group.size() > 1 && together.error().kind != Error::Kind::Unavailable) {
+        // One bad batch (or one too big for the disk) must not fail the others: apply each on
+        // its own. A lock timeout is not retried: each retry would wait as long again.
+        for (const WriteBatch *batch : batches) {
+            auto alone = applyTransaction({batch});
+            if (alone)
+                results.emplace_back(std::move(alone->front()));
+            else
+                results.emplace_back(alone.error());
+        }
+    } else {
+        for (size_t i = 0; i < group.size(); ++i)
+            results.emplace_back(together.error());
+    }
+    for (size_t i = 0; i < group.size(); ++i) {
+        if (!results[i])
+            qCWarning(lcStore) << "write failed:" << results[i].error().message;
+        if (group[i].done)
+            group[i].done(results[i]);
+    }
+}
+
+Result<std::vector<WriteOutcome>>
+Store::Private::applyTransaction(const std::vector<const WriteBatch *> &batches)
+{
+    SqliteConnection &db = *m_writer;
+    if (auto r = db.exec("BEGIN IMMEDIATE"); !r)
+        return r.error();
+    std::vector<WriteOutcome> outcomes(batches.size());
+    std::vector<std::vector<QByteArray>> touched(batches.size());
+    for (size_t i = 0; i < batches.size(); ++i) {
+        if (auto r = applyBatch(*batches[i], outcomes[i], touched[i]); !r) {
+            db.rollbackIfOpen();
+            return r.error();
+        }
+    }
+
+    // Every touched run as it will be committed: read back inside the transaction, after all
+    // of the transaction's batches.
+    QHash<QByteArray, Run> committed;
+    auto select = db.statement(kSelectRun);
+    if (!select) {
+        db.rollbackIfOpen();
+        return select.error();
+    }
+    for (size_t i = 0; i < batches.size(); ++i) {
+        for (const QByteArray &id : touched[i]) {
+            auto it = committed.constFind(id);
+            if (it == committed.constEnd()) {
+                SqliteQuery q(*select);
+                q.bind(1, id);
+                const int rc = q.step();
+                if (rc == SQLITE_ROW) {
+                    it = committed.insert(id, readRun(q));
+                } else if (rc != SQLITE_DONE) {
+                    const Error e = db.error(rc, QStringLiteral("reading run %1").arg(QString::fromUtf8(id)));
+                    db.rollbackIfOpen();
+                    return e;
+                } else {
+                    continue;
+                }
+            }
+            outcomes[i].runs.push_back(*it);
+        }
+    }
+
+    if (auto r = db.exec("COMMIT"); !r) {
+        db.rollbackIfOpen();
+        return r.error();
+    }
+    return outcomes;
+}
+
+Result<void> Store::Private::applyBatch(const WriteBatch &batch, WriteOutcome &outcome,
+                                        std::vector<QByteArray> &touched)
+{
+    SqliteConnection &db = *m_writer;
+    QSet<QByteArray> seen;
+    auto touch = [&](const QByteArray &id) {
+        if (!seen.contains(id)) {
+            seen.insert(id);
+            touched.push_back(id);
+        }
+    };
+
+    if (!batch.runs.empty()) {
+        auto stmt = db.statement(kUpsertRun);
+        if (!stmt)
+            return stmt.error();
+        for (const Run &run : batch.runs) {
+            if (run.id.isEmpty())
+                return makeError(Error::Kind::Invalid, QStringLiteral("a run without an id"), m_path);
+            SqliteQuery q(*stmt);
+            q.bind(1, run.id);
+            q.bind(2, run.agent);
+            q.bind(3, qint64(run.agentBound));
+            q.bind(4, run.principal);
+            q.bind(5, run.delegationJson);
+            q.bind(6, run.provider);
+            q.bind(7, run.goal);
+            q.bind(8, toWireName(run.status));
+            q.bind(9, run.startedMs);
+            q.bind(10, run.updatedMs);
+            q.bind(11, run.endedMs);
+            q.bind(12, run.currency);
+            q.bind(13, run.externalIdsJson);
+            if (const int rc = q.step(); rc != SQLITE_DONE)
+                return db.error(rc, QStringLiteral("writing run %1").arg(QString::fromUtf8(run.id)));
+            touch(run.id);
+        }
+    }
+
+    if (!batch.keys.empty()) {
+        auto stmt = db.statement(kInsertKey);
+        if (!stmt)
+            return stmt.error();
+        for (const RunKey &key : batch.keys) {
+            if (key.key.isEmpty() || key.runId.isEmpty())
+                continue;
+            SqliteQuery q(*stmt);
+            q.bind(1, key.key);
+            q.bind(2, key.runId);
+            if (const int rc = q.step(); rc != SQLITE_DONE)
+                return db.error(rc, QStringLiteral("writing a run key"));
+        }
+    }
+
+    std::vector<std::pair<QByteArray, RunDelta>> deltas;
+    QHash<QByteArray, size_t> deltaIndex;
+    if (!batch.events.empty()) {
+        auto stmt = db.statement(kInsertEvent);
+        if (!stmt)
+            return stmt.error();
+        for (const RunEvent &e : batch.events) {
+            if (e.runId.isEmpty())
+                return makeError(Error::Kind::Invalid, QStringLiteral("an event without a run id"), m_path);
+            const QByteArray kind = toWireName(e.kind);
+            SqliteQuery q(*stmt);
+            q.bindStatic(1, e.runId);
+            if (e.spanId.isEmpty()) {
+                // No span id: nothing to dedupe on, so it must never collide with anything.
+                q.bindNull(2);
+                q.bindNull(3);
+            } else {
+                q.bindOrNull(2, e.traceId);
+                q.bindStatic(3, e.spanId);
+            }
+            q.bindOrNull(4, e.parentSpanId);
+            q.bindStatic(5, kind);
+            q.bindStatic(6, e.name);
+            q.bind(7, e.startNs);
+            q.bind(8, e.endNs);
+            q.bind(9, qint64(e.statusCode));
+            q.bindStatic(10, e.attributesJson.isEmpty() ? QByteArrayView("{}") : QByteArrayView(e.attributesJson));
+            q.bind(11, e.inputTokens);
+            q.bind(12, e.outputTokens);
+            q.bind(13, e.costMicros);
+            if (const int rc = q.step(); rc != SQLITE_DONE)
+                return db.error(rc, QStringLiteral("writing an event of run %1").arg(QString::fromUtf8(e.runId)));
+            touch(e.runId);
+            if (sqlite3_changes(db.handle()) == 0) {
+                ++outcome.eventsDuplicate;
+                continue;
+            }
+            ++outcome.eventsInserted;
+            auto it = deltaIndex.constFind(e.runId);
+            if (it == deltaIndex.constEnd()) {
+                it = deltaIndex.insert(e.runId, deltas.size());
+                deltas.emplace_back(e.runId, RunDelta{});
+            }
+            deltas[*it].second.add(e);
+        }
+    }
+
+    if (!deltas.empty()) {
+        auto add = db.statement(kAddToRun);
+        if (!add)
+            return add.error();
+        auto minimal = db.statement(kInsertMinimalRun);
+        if (!minimal)
+            return minimal.error();
+        for (const auto &[runId, delta] : deltas) {
+            for (int attempt = 0; attempt < 2; ++attempt) {
+                {
+                    SqliteQuery q(*add);
+                    q.bind(1, runId);
+                    q.bind(2, delta.inputTokens);
+                    q.bind(3, delta.outputTokens);
+                    q.bind(4, delta.costMicros);
+                    q.bind(5, delta.toolCalls);
+                    q.bind(6, delta.policyBlocks);
+                    q.bind(7, delta.dataSources);
+                    q.bind(8, delta.errors);
+                    q.bind(9, delta.approvalsNet);
+                    q.bind(10, -delta.approvalsLowest);
+                    q.bind(11, delta.firstStartMs);
+                    q.bind(12, delta.lastActivityMs);
+                    if (const int rc = q.step(); rc != SQLITE_DONE)
+                        return db.error(rc, QStringLiteral("updating run %1").arg(QString::fromUtf8(runId)));
+                }
+                if (sqlite3_changes(db.handle()) > 0)
+                    break;
+                // An event for a run nobody described yet: a minimal row (agent empty, status
+                // unknown) that a later batch fills in.
+                SqliteQuery q(*minimal);
+                q.bind(1, runId);
+                if (const int rc = q.step(); rc != SQLITE_DONE)
+                    return db.error(rc, QStringLiteral("creating run %1").arg(QString::fromUtf8(runId)));
+            }
+        }
+    }
+    return {};
+}
+
+template<typename T>
+Result<T> Store::Private::runOnWriter(const std::function<Result<T>(SqliteConnection &)> &job)
+{
+    if (!m_writer)
+        return readOnlyError(m_path);
+    if (onWriterThread())
+        return job(*m_writer);
+    std::promise<Result<T>> promise;
+    auto future = promise.get_future();
+    Task task;
+    task.call = [&](SqliteConnection &db) { promise.set_value(job(db)); };
+    enqueue(std::move(task));
+    return future.get();
+}
+
+Result<SqliteConnection *> Store::Private::reader()
+{
+    if (t_readersGone) {
+        return makeError(Error::Kind::Unavailable,
+                         QStringLiteral("read from a thread that is shutting down"), m_path);
+    }
+    auto &mine = t_readers.byStore;
+    if (const auto it = mine.find(m_id); it != mine.end() && it->second->isOpen())
+        return it->second.get();
+    std::erase_if(mine, [](const auto &entry) { return !entry.second->isOpen(); });
+
+    auto opened = SqliteConnection::open(m_path,
+                                         m_options.readOnly ? SqliteConnection::Mode::ReadOnly
+                                                            : SqliteConnection::Mode::ReadWrite,
+                                         m_options.busyTimeoutMs);
+    if (!opened)
+        return opened.error();
+    std::shared_ptr<SqliteConnection> connection = *opened;
+    if (!m_options.readOnly) {
+        if (auto r = connection->exec("PRAGMA query_only = 1"); !r)
+            return r.error();
+    }
+    {
+        std::lock_guard lock(m_readersMutex);
+        std::erase_if(m_readers, [](const auto &weak) { return weak.expired(); });
+        m_readers.push_back(connection);
+    }
+    mine[m_id] = connection;
+    return connection.get();
+}
+
+Result<std::vector<AuditRecord>> Store::Private::appendAudit(const std::vector<AuditEntry> &entries)
+{
+    if (!m_audit)
+        return readOnlyError(m_path);
+    std::vector<AuditRecord> records;
+    if (entries.empty())
+        return records;
+    records.reserve(entries.size());
+
+    std::lock_guard lock(m_auditMutex);
+    SqliteConnection &db = *m_audit;
+    // BEGIN IMMEDIATE takes the write lock before the head is read: two processes can never
+    // both read the same head, so the chain stays one.
+    if (auto r = db.exec("BEGIN IMMEDIATE"); !r)
+        return r.error();
+    auto fail = [&db](const Error &e) -> Result<std::vector<AuditRecord>> {
+        db.rollbackIfOpen();
+        return e;
+    };
+
+    qint64 seq = 0;
+    qint64 lastTs = 0;
+    QByteArray prev = zeroHash();
+    {
+        auto head = db.statement(kAuditHead);
+        if (!head)
+            return fail(head.error());
+        SqliteQuery q(*head);
+        const int rc = q.step();
+        if (rc == SQLITE_ROW) {
+            seq = q.int64(0);
+            lastTs = q.int64(1);
+            prev = sha256Hex(q.text(2)); // the chain is defined over the exact bytes
+        } else if (rc != SQLITE_DONE) {
+            return fail(db.error(rc, QStringLiteral("reading the audit chain head")));
+        }
+    }
+
+    auto insert = db.statement(kAuditInsert);
+    if (!insert)
+        return fail(insert.error());
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    for (const AuditEntry &entry : entries) {
+        AuditRecord record;
+        record.seq = ++seq;
+        record.tsMs = std::max(now, lastTs); // never before the head, even if the clock stepped back
+        record.line = formatAuditLine(record.seq, record.tsMs, entry, prev);
+        record.hashHex = sha256Hex(record.line);
+        SqliteQuery q(*insert);
+        q.bind(1, record.seq);
+        q.bind(2, record.tsMs);
+        q.bindBlob(3, record.line);
+        q.bind(4, record.hashHex);
+        if (const int rc = q.step(); rc != SQLITE_DONE)
+            return fail(db.error(rc, QStringLiteral("appending audit record %1").arg(record.seq)));
+        prev = record.hashHex;
+        lastTs = record.tsMs;
+        records.push_back(std::move(record));
+    }
+    if (auto r = db.exec("COMMIT"); !r)
+        return fail(r.error());
+    return records;
+}
+
+Result<qint64> Store::Private::retention(SqliteConnection &db, const RetentionPolicy &policy,
+                                         qint64 nowMs)
+{
+    if (policy.maxAgeDays <= 0 && policy.maxEvents <= 0)
+        return qint64(0);
+    if (auto r = db.exec("BEGIN IMMEDIATE"); !r)
+        return r.error();
+    auto run = [&db](const char *sql, qint64 parameter) -> Result<qint64> {
+        auto stmt = db.statement(sql);
+        if (!stmt)
+            return stmt.error();
+        SqliteQuery q(*stmt);
+        q.bind(1, parameter);
+        if (const int rc = q.step(); rc != SQLITE_DONE)
+            return db.error(rc, QStringLiteral("applying retention"));
+        return qint64(sqlite3_changes(db.handle()));
+    };
+    auto fail = [&db](const Error &e) -> Result<qint64> {
+        db.rollbackIfOpen();
+        return e;
+    };
+
+    qint64 deleted = 0;
+    if (policy.maxAgeDays > 0) {
+        const qint64 cutoffMs = nowMs - policy.maxAgeDays * 24 * 3600 * 1000;
+        const auto events = run(kDeleteOldEvents, cutoffMs * 1000000);
+        if (!events)
+            return fail(events.error());
+        if (const auto keys = run(kDeleteOldRunKeys, cutoffMs); !keys)
+            return fail(keys.error());
+        const auto runs = run(kDeleteOldRuns, cutoffMs);
+        if (!runs)
+            return fail(runs.error());
+        deleted += *events + *runs;
+    }
+    if (policy.maxEvents > 0) {
+        const auto count = db.queryInt(kCountEvents);
+        if (!count)
+            return fail(count.error());
+        if (*count > policy.maxEvents) {
+            const auto events = run(kDeleteExcessEvents, *count - policy.maxEvents - 1);
+            if (!events)
+                return fail(events.error());
+            deleted += *events;
+        }
+    }
+    if (auto r = db.exec("COMMIT"); !r)
+        return fail(r.error());
+    return deleted;
+}
+
+// --- Store ---------------------------------------------------------------------------------
+
+Store::Store(std::unique_ptr<Private> dd) : d(std::move(dd)) {}
+
+Store::~Store() = default;
+
+QString Store::defaultPath()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)
+           + QStringLiteral("/breaker.db");
+}
+
+Result<std::shared_ptr<Store>> Store::open(const QString &path, const StoreOptions &options)
+{
+    if (path.isEmpty())
+        return makeError(Error::Kind::Invalid, QStringLiteral("no database path given"));
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    auto d = std::make_unique<Private>(absolute, options);
+
+    if (options.readOnly) {
+        if (!QFileInfo::exists(absolute))
+            return makeError(Error::Kind::NotFound, QStringLiteral("no database here"), absolute);
+        auto connection = SqliteConnection::open(absolute, SqliteConnection::Mode::ReadOnly,
+                                                 options.busyTimeoutMs);
+        if (!connection)
+            return connection.error();
+        const auto version = StoreSchema::check(**connection);
+        if (!version)
+            return version.error();
+        d->m_schemaVersion = *version;
+    } else {
+        if (auto r = ensureFolder(QFileInfo(absolute).absolutePath()); !r)
+            return r.error();
+        if (!QFileInfo::exists(absolute))
+            createPrivateFile(absolute);
+        if (auto r = d->openWriter(); !r)
+            return r.error();
+        d->startWriter();
+    }
+    return std::shared_ptr<Store>(new Store(std::move(d)));
+}
+
+QString Store::path() const
+{
+    return d->m_path;
+}
+
+int Store::schemaVersion() const
+{
+    return d->m_schemaVersion;
+}
+
+void Store::submit(WriteBatch batch, WriteCallback done)
+{
+    if (!d->m_writer) {
+        if (done)
+            done(readOnlyError(d->m_path));
+        return;
+    }
+    if (d->onWriterThread()) {
+        // From a done callback: apply now (queueing would run it only after the callback).
+        auto r = d->applyTransaction({&batch});
+        if (done)
+            done(r ? Result<WriteOutcome>(std::move(r->front())) : Result<WriteOutcome>(r.error()));
+        return;
+    }
+    Private::Task task;
+    task.batch = std::move(batch);
+    task.done = std::move(done);
+    d->enqueue(std::move(task));
+}
+
+Result<WriteOutcome> Store::write(WriteBatch batch)
+{
+    if (!d->m_writer)
+        return readOnlyError(d->m_path);
+    if (d->onWriterThread()) {
+        auto r = d->applyTransaction({&batch});
+        if (!r)
+            return r.error();
+        return std::move(r->front());
+    }
+    std::promise<Result<WriteOutcome>> promise;
+    auto future = promise.get_future();
+    submit(std::move(batch), [&promise](const Result<WriteOutcome> &r) { promise.set_value(r); });
+    return future.get();
+}
+
+void Store::flush()
+{
+    d->flush();
+}
+
+Result<std::vector<Run>> Store::runs(const RunQuery &query)
+{
+    auto db = d->reader();
+    if (!db)
+        return db.error();
+    auto stmt = (*db)->statement(kSelectRuns);
+    if (!stmt)
+        return stmt.error();
+    SqliteQuery q(*stmt);
+    q.bind(1, query.status);
+    q.bind(2, query.agent);
+    q.bind(3, query.principal);
+    q.bind(4, query.updatedSinceMs);
+    q.bind(5, qint64(query.limit > 0 ? query.limit : -1));
+    std::vector<Run> runs;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW)
+        runs.push_back(readRun(q));
+    if (rc != SQLITE_DONE)
+        return (*db)->error(rc, QStringLiteral("reading runs"));
+    return runs;
+}
+
+Result<std::optional<Run>> Store::run(QByteArrayView id)
+{
+    auto db = d->reader();
+    if (!db)
+        return db.error();
+    auto stmt = (*db)->statement(kSelectRun);
+    if (!stmt)
+        return stmt.error();
+    SqliteQuery q(*stmt);
+    q.bind(1, id);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW)
+        return std::optional<Run>(readRun(q));
+    if (rc != SQLITE_DONE)
+        return (*db)->error(rc, QStringLiteral("reading a run"));
+    return std::optional<Run>();
+}
+
+Result<std::optional<QByteArray>> Store::runIdForKey(QByteArrayView key)
+{
+    auto db = d->reader();
+    if (!db)
+        return db.error();
+    auto stmt = (*db)->statement(kSelectKeyRun);
+    if (!stmt)
+        return stmt.error();
+    SqliteQuery q(*stmt);
+    q.bind(1, key);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW)
+        return std::optional<QByteArray>(q.text(0));
+    if (rc != SQLITE_DONE)
+        return (*db)->error(rc, QStringLiteral("reading a run key"));
+    return std::optional<QByteArray>();
+}
+
+Result<std::vector<QByteArray>> Store::keysForRun(QByteArrayView runId)
+{
+    auto db = d->reader();
+    if (!db)
+        return db.error();
+    auto stmt = (*db)->statement(kSelectRunKeys);
+    if (!stmt)
+        return stmt.error();
+    SqliteQuery q(*stmt);
+    q.bind(1, runId);
+    std::vector<QByteArray> keys;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW)
+        keys.push_back(q.text(0));
+    if (rc != SQLITE_DONE)
+        return (*db)->error(rc, QStringLiteral("reading run keys"));
+    return keys;
+}
+
+Result<std::vector<RunEvent>> Store::events(QByteArrayView runId, int limit)
+{
+    auto db = d->reader();
+    if (!db)
+        return db.error();
+    auto stmt = (*db)->statement(kSelectEvents);
+    if (!stmt)
+        return stmt.error();
+    SqliteQuery q(*stmt);
+    q.bind(1, runId);
+    q.bind(2, qint64(limit > 0 ? limit : -1));
+    std::vector<RunEvent> events;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW)
+        events.push_back(readEvent(q));
+    if (rc != SQLITE_DONE)
+        return (*db)->error(rc, QStringLiteral("reading events"));
+    return events;
+}
+
+Result<qint64> Store::runCount()
+{
+    auto db = d->reader();
+    if (!db)
+        return db.error();
+    return (*db)->queryInt(kCountRuns);
+}
+
+Result<qint64> Store::eventCount()
+{
+    auto db = d->reader();
+    if (!db)
+        return db.error();
+    return (*db)->queryInt(kCountEvents);
+}
+
+Result<qint64> Store::dataVersion()
+{
+    auto db = d->reader();
+    if (!db)
+        return db.error();
+    return (*db)->queryInt(kDataVersion);
+}
+
+Result<AuditRecord> Store::appendAudit(const AuditEntry &entry)
+{
+    auto records = d->appendAudit({entry});
+    if (!records)
+        return records.error();
+    return std::move(records->front());
+}
+
+Result<std::vector<AuditRecord>> Store::appendAuditBatch(const std::vector<AuditEntry> &entries)
+{
+    return d->appendAudit(entries);
+}
+
+Result<std::vector<AuditRecord>> Store::auditRecords(qint64 firstSeq, qint64 lastSeq)
+{
+    auto db = d->reader();
+    if (!db)
+        return db.error();
+    auto stmt = (*db)->statement(kAuditRange);
+    if (!stmt)
+        return stmt.error();
+    SqliteQuery q(*stmt);
+    q.bind(1, firstSeq);
+    q.bind(2, lastSeq);
+    std::vector<AuditRecord> records;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW)
+        records.push_back(readAudit(q));
+    if (rc != SQLITE_DONE)
+        return (*db)->error(rc, QStringLiteral("reading the audit trail"));
+    return records;
+}
+
+Result<std::optional<AuditRecord>> Store::auditHead()
+{
+    auto db = d->reader();
+    if (!db)
+        return db.error();
+    auto stmt = (*db)->statement(kAuditHead);
+    if (!stmt)
+        return stmt.error();
+    SqliteQuery q(*stmt);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW)
+        return std::optional<AuditRecord>(readAudit(q));
+    if (rc != SQLITE_DONE)
+        return (*db)->error(rc, QStringLiteral("reading the audit chain head"));
+    return std::optional<AuditRecord>();
+}
+
+Result<qint64> Store::applyRetention(const RetentionPolicy &policy, qint64 nowMs)
+{
+    return d->runOnWriter<qint64>(
+        [&](SqliteConnection &db) { return Private::retention(db, policy, nowMs); });
+}
+
+Result<qint64> StoreTesting::setMaxPageCount(Store &store, qint64 pages)
+{
+    return store.d->runOnWriter<qint64>([pages](SqliteConnection &db) {
+        const QByteArray sql = "PRAGMA max_page_count = " + QByteArray::number(pages);
+        return db.queryInt(sql.constData());
+    });
+}
+
+} // namespace Breaker

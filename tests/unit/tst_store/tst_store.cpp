@@ -1,0 +1,918 @@
+#include "models/Store.h"
+#include "models/StoreSchema.h"
+#include "models/StoreTesting.h"
+
+#include <QFileInfo>
+#include <QProcess>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <thread>
+
+using namespace Breaker;
+
+namespace {
+
+// First column of the first row, straight from SQLite (no Store involved).
+QByteArray rawQuery(const QString &path, const char *sql)
+{
+    sqlite3 *db = nullptr;
+    QByteArray value;
+    if (sqlite3_open_v2(path.toUtf8().constData(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
+        sqlite3_stmt *stmt = nullptr;
+        if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK) {
+            if (sqlite3_step(stmt) == SQLITE_ROW)
+                value = reinterpret_cast<const char *>(sqlite3_column_text(stmt, 0));
+            sqlite3_finalize(stmt);
+        } else {
+            value = QByteArray("error: ") + sqlite3_errmsg(db);
+        }
+    }
+    sqlite3_close(db);
+    return value;
+}
+
+bool rawExec(const QString &path, const char *sql)
+{
+    sqlite3 *db = nullptr;
+    bool ok = sqlite3_open_v2(path.toUtf8().constData(), &db,
+                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr)
+              == SQLITE_OK;
+    ok = ok && sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+    sqlite3_close(db);
+    return ok;
+}
+
+Run makeRun(const QByteArray &id, RunStatus status = RunStatus::Working, qint64 startedMs = 1000)
+{
+    Run run;
+    run.id = id;
+    run.agent = "billing-agent";
+    run.principal = "alice@example.com";
+    run.provider = "sandbox";
+    run.goal = "pay the invoice";
+    run.status = status;
+    run.startedMs = startedMs;
+    run.updatedMs = startedMs;
+    run.externalIdsJson = "{\"trace_id\":\"abc\"}";
+    return run;
+}
+
+RunEvent makeEvent(const QByteArray &runId, EventKind kind, const QByteArray &trace,
+                   const QByteArray &span, qint64 startNs = 1000000000)
+{
+    RunEvent e;
+    e.runId = runId;
+    e.kind = kind;
+    e.traceId = trace;
+    e.spanId = span;
+    e.name = toWireName(kind);
+    e.startNs = startNs;
+    e.endNs = startNs + 500;
+    e.attributesJson = "{\"k\":\"v\"}";
+    return e;
+}
+
+QByteArray traceHex(int n)
+{
+    return QByteArray::number(n, 16).rightJustified(32, '0');
+}
+
+QByteArray spanHex(int n)
+{
+    return QByteArray::number(n, 16).rightJustified(16, '0');
+}
+
+std::shared_ptr<Store> openStore(const QString &path)
+{
+    auto store = Store::open(path);
+    if (!store) {
+        qWarning() << store.error().message << store.error().where;
+        return {};
+    }
+    return *store;
+}
+
+} // namespace
+
+class tst_Store : public QObject
+{
+    Q_OBJECT
+private slots:
+    void schemaIsCreatedAndVersioned();
+    void defaultPathIsInTheAppDataFolder();
+    void reopenKeepsData();
+    void newerSchemaIsRefused();
+    void readOnlyStoreReadsButDoesNotWrite();
+    void notADatabaseIsReported();
+    void countersComeFromEvents();
+    void approvalsPendingNeverGoesBelowZero();
+    void sameSpanIsStoredAndCountedOnce();
+    void eventsWithoutSpanIdNeverCollide();
+    void terminalStatusIsNotRegressed();
+    void eventForUnknownRunCreatesMinimalRow();
+    void runsQueryFiltersAndOrders();
+    void eventsAreOrderedByStart();
+    void runKeysMapBothWays();
+    void dataVersionSeesOtherCommits();
+    void submitCallsEveryCallbackInOrder();
+    void writeFromCallbackDoesNotDeadlock();
+    void readersOnManyThreadsWhileWriting();
+    void destroyingTheStoreClosesEveryThreadsConnection();
+    void diskFullIsReportedAndRecovers();
+    void killDuringWritesLosesNothingCommitted();
+    void retentionDeletesOldEventsAndRunsButNeverAudit();
+    void retentionKeepsNewestEvents();
+};
+
+void tst_Store::schemaIsCreatedAndVersioned()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(QStringLiteral("data/breaker.db")); // folder missing
+    {
+        auto store = openStore(path);
+        QVERIFY(store);
+        QCOMPARE(store->schemaVersion(), StoreSchema::kCurrentVersion);
+        QCOMPARE(store->path(), QFileInfo(path).absoluteFilePath());
+        QCOMPARE(*store->runCount(), 0);
+        QCOMPARE(*store->eventCount(), 0);
+    }
+    // The data folder and the file are private to their owner.
+    QCOMPARE(QFileInfo(dir.filePath(QStringLiteral("data"))).permissions()
+                 & (QFile::ReadGroup | QFile::ReadOther | QFile::WriteGroup | QFile::WriteOther
+                    | QFile::ExeGroup | QFile::ExeOther),
+             QFile::Permissions());
+    QCOMPARE(QFileInfo(path).permissions() & (QFile::ReadGroup | QFile::ReadOther),
+             QFile::Permissions());
+
+    QCOMPARE(rawQuery(path, "PRAGMA user_version"), QByteArray::number(StoreSchema::kCurrentVersion));
+    QCOMPARE(rawQuery(path, "PRAGMA journal_mode"), QByteArray("wal"));
+    QCOMPARE(rawQuery(path, "SELECT value FROM meta WHERE key = 'schema_version'"),
+             QByteArray::number(StoreSchema::kCurrentVersion));
+    for (const char *table : {"runs", "run_keys", "events", "approvals", "audit", "audit_checkpoints", "meta"}) {
+        const QByteArray sql = "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '"
+                               + QByteArray(table) + "'";
+        QCOMPARE(rawQuery(path, sql.constData()), QByteArray("1"));
+    }
+    for (const char *index : {"runs_started", "runs_updated", "events_span", "events_run_start"}) {
+        const QByteArray sql = "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = '"
+                               + QByteArray(index) + "'";
+        QCOMPARE(rawQuery(path, sql.constData()), QByteArray("1"));
+    }
+}
+
+void tst_Store::defaultPathIsInTheAppDataFolder()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    const QString expected = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)
+                             + QStringLiteral("/breaker.db");
+    QCOMPARE(Store::defaultPath(), expected);
+    QStandardPaths::setTestModeEnabled(false);
+}
+
+void tst_Store::reopenKeepsData()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("breaker.db"));
+    {
+        auto store = openStore(path);
+        QVERIFY(store);
+        WriteBatch batch;
+        batch.runs.push_back(makeRun("r1"));
+        batch.events.push_back(makeEvent("r1", EventKind::ToolCall, traceHex(1), spanHex(1)));
+        batch.keys.push_back({"trace:" + traceHex(1), "r1"});
+        QVERIFY(store->write(std::move(batch)).ok());
+    }
+    auto store = openStore(path);
+    QVERIFY(store);
+    const auto run = store->run("r1");
+    QVERIFY(run.ok() && run->has_value());
+    QCOMPARE((*run)->goal, QByteArray("pay the invoice"));
+    QCOMPARE((*run)->toolCalls, 1);
+    QCOMPARE(*store->eventCount(), 1);
+    QCOMPARE(store->runIdForKey(QByteArray("trace:" + traceHex(1)))->value_or(QByteArray()), QByteArray("r1"));
+}
+
+void tst_Store::newerSchemaIsRefused()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("future.db"));
+    QVERIFY(rawExec(path, "CREATE TABLE runs (id TEXT); PRAGMA user_version = 99;"));
+
+    const auto store = Store::open(path);
+    QVERIFY(!store.ok());
+    QCOMPARE(store.error().kind, Error::Kind::Unavailable);
+    QVERIFY2(store.error().message.contains(QStringLiteral("version 99")), qPrintable(store.error().message));
+    QVERIFY2(store.error().message.contains(QStringLiteral("newer")), qPrintable(store.error().message));
+    QCOMPARE(store.error().where, QFileInfo(path).absoluteFilePath());
+    // Left as it was.
+    QCOMPARE(rawQuery(path, "PRAGMA user_version"), QByteArray("99"));
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'events'"), QByteArray("0"));
+
+    StoreOptions readOnly;
+    readOnly.readOnly = true;
+    const auto again = Store::open(path, readOnly);
+    QVERIFY(!again.ok());
+    QVERIFY(again.error().message.contains(QStringLiteral("newer")));
+}
+
+void tst_Store::readOnlyStoreReadsButDoesNotWrite()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("breaker.db"));
+    StoreOptions readOnly;
+    readOnly.readOnly = true;
+    QCOMPARE(Store::open(path, readOnly).error().kind, Error::Kind::NotFound);
+    {
+        auto store = openStore(path);
+        QVERIFY(store);
+        WriteBatch batch;
+        batch.runs.push_back(makeRun("r1"));
+        QVERIFY(store->write(std::move(batch)).ok());
+    }
+    auto opened = Store::open(path, readOnly);
+    QVERIFY(opened.ok());
+    auto store = *opened;
+    QCOMPARE(*store->runCount(), 1);
+    WriteBatch batch;
+    batch.runs.push_back(makeRun("r2"));
+    QCOMPARE(store->write(std::move(batch)).error().kind, Error::Kind::Invalid);
+    QVERIFY(!store->appendAudit(AuditEntry{}).ok());
+    QCOMPARE(*store->runCount(), 1);
+}
+
+void tst_Store::notADatabaseIsReported()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("notes.txt"));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(QByteArray(4096, 'z'));
+    file.close();
+    const auto store = Store::open(path);
+    QVERIFY(!store.ok());
+    QCOMPARE(store.error().kind, Error::Kind::Unavailable);
+    QVERIFY2(store.error().message.contains(QStringLiteral("not a database")), qPrintable(store.error().message));
+}
+
+void tst_Store::countersComeFromEvents()
+{
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("breaker.db")));
+    QVERIFY(store);
+
+    WriteBatch batch;
+    Run run = makeRun("r1");
+    run.toolCalls = 99; // ignored: the Store derives counters from the events it inserts
+    run.inputTokens = 99;
+    batch.runs.push_back(run);
+    int span = 0;
+    RunEvent model = makeEvent("r1", EventKind::ModelCall, traceHex(1), spanHex(++span));
+    model.inputTokens = 120;
+    model.outputTokens = 30;
+    model.costMicros = 4500;
+    batch.events.push_back(model);
+    RunEvent model2 = model;
+    model2.spanId = spanHex(++span);
+    batch.events.push_back(model2);
+    batch.events.push_back(makeEvent("r1", EventKind::ToolCall, traceHex(1), spanHex(++span)));
+    RunEvent failedTool = makeEvent("r1", EventKind::ToolCall, traceHex(1), spanHex(++span));
+    failedTool.statusCode = 2;
+    batch.events.push_back(failedTool);
+    batch.events.push_back(makeEvent("r1", EventKind::PolicyBlock, traceHex(1), spanHex(++span)));
+    batch.events.push_back(makeEvent("r1", EventKind::DataAccess, traceHex(1), spanHex(++span)));
+    batch.events.push_back(makeEvent("r1", EventKind::Error, traceHex(1), spanHex(++span)));
+    batch.events.push_back(makeEvent("r1", EventKind::ApprovalRequested, traceHex(1), spanHex(++span)));
+    batch.events.push_back(makeEvent("r1", EventKind::ApprovalRequested, traceHex(1), spanHex(++span)));
+    batch.events.push_back(makeEvent("r1", EventKind::ApprovalDecided, traceHex(1), spanHex(++span)));
+
+    const auto outcome = store->write(std::move(batch));
+    QVERIFY2(outcome.ok(), outcome.ok() ? "" : qPrintable(outcome.error().message));
+    QCOMPARE(outcome->eventsInserted, 10);
+    QCOMPARE(outcome->eventsDuplicate, 0);
+    QCOMPARE(outcome->runs.size(), size_t(1));
+    const Run &r = outcome->runs.front();
+    QCOMPARE(r.inputTokens, 240);
+    QCOMPARE(r.outputTokens, 60);
+    QCOMPARE(r.costMicros, 9000);
+    QCOMPARE(r.toolCalls, 2);
+    QCOMPARE(r.policyBlocks, 1);
+    QCOMPARE(r.dataSources, 1);
+    QCOMPARE(r.errors, 2); // the failed tool call and the error event
+    QCOMPARE(r.approvalsPending, 1);
+    // What write() reported is what a reader sees.
+    const auto stored = store->run("r1");
+    QVERIFY(stored->has_value());
+    QCOMPARE((*stored)->toolCalls, 2);
+    QCOMPARE((*stored)->costMicros, 9000);
+    QCOMPARE((*stored)->goal, QByteArray("pay the invoice"));
+}
+
+void tst_Store::approvalsPendingNeverGoesBelowZero()
+{
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("breaker.db")));
+    QVERIFY(store);
+    int span = 0;
+    auto batchOf = [&](std::initializer_list<EventKind> kinds) {
+        WriteBatch batch;
+        for (EventKind kind : kinds)
+            batch.events.push_back(makeEvent("r1", kind, traceHex(1), spanHex(++span)));
+        return batch;
+    };
+    // Decided before requested (events arrive out of order): floor 0 after each step.
+    auto r = store->write(batchOf({EventKind::ApprovalDecided, EventKind::ApprovalRequested}));
+    QVERIFY(r.ok());
+    QCOMPARE(r->runs.front().approvalsPending, 1);
+    r = store->write(batchOf({EventKind::ApprovalDecided, EventKind::ApprovalDecided,
+                              EventKind::ApprovalDecided}));
+    QCOMPARE(r->runs.front().approvalsPending, 0);
+    r = store->write(batchOf({EventKind::ApprovalRequested, EventKind::ApprovalRequested,
+                              EventKind::ApprovalDecided}));
+    QCOMPARE(r->runs.front().approvalsPending, 1);
+}
+
+void tst_Store::sameSpanIsStoredAndCountedOnce()
+{
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("breaker.db")));
+    QVERIFY(store);
+
+    RunEvent tool = makeEvent("r1", EventKind::ToolCall, traceHex(7), spanHex(1));
+    tool.costMicros = 100;
+    WriteBatch first;
+    first.runs.push_back(makeRun("r1"));
+    first.events = {tool, tool}; // twice in one batch
+    auto r = store->write(std::move(first));
+    QVERIFY(r.ok());
+    QCOMPARE(r->eventsInserted, 1);
+    QCOMPARE(r->eventsDuplicate, 1);
+    QCOMPARE(r->runs.front().toolCalls, 1);
+    QCOMPARE(r->runs.front().costMicros, 100);
+
+    WriteBatch second; // and again in a later batch (an exporter retry)
+    second.events = {tool};
+    r = store->write(std::move(second));
+    QVERIFY(r.ok());
+    QCOMPARE(r->eventsInserted, 0);
+    QCOMPARE(r->eventsDuplicate, 1);
+    QCOMPARE(r->runs.front().toolCalls, 1);
+    QCOMPARE(r->runs.front().costMicros, 100);
+
+    // Same span id under another trace is another span.
+    RunEvent other = tool;
+    other.traceId = traceHex(8);
+    WriteBatch third;
+    third.events = {other};
+    r = store->write(std::move(third));
+    QCOMPARE(r->eventsInserted, 1);
+    QCOMPARE(r->runs.front().toolCalls, 2);
+    QCOMPARE(*store->eventCount(), 2);
+}
+
+void tst_Store::eventsWithoutSpanIdNeverCollide()
+{
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("breaker.db")));
+    QVERIFY(store);
+    RunEvent status = makeEvent("r1", EventKind::StatusChange, QByteArray(), QByteArray());
+    RunEvent withTraceOnly = makeEvent("r1", EventKind::ToolCall, traceHex(1), QByteArray());
+    WriteBatch batch;
+    batch.events = {status, status, withTraceOnly, withTraceOnly};
+    const auto r = store->write(std::move(batch));
+    QVERIFY(r.ok());
+    QCOMPARE(r->eventsInserted, 4);
+    QCOMPARE(r->runs.front().toolCalls, 2);
+    QCOMPARE(*store->eventCount(), 4);
+}
+
+void tst_Store::terminalStatusIsNotRegressed()
+{
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("breaker.db")));
+    QVERIFY(store);
+
+    Run done = makeRun("r1", RunStatus::Completed, 5000);
+    done.updatedMs = 9000;
+    done.endedMs = 9000;
+    WriteBatch a;
+    a.runs.push_back(done);
+    QVERIFY(store->write(std::move(a)).ok());
+
+    // A late poll from the runtime says "working", with an earlier start and no agent.
+    Run late;
+    late.id = "r1";
+    late.status = RunStatus::Working;
+    late.startedMs = 4000;
+    late.updatedMs = 7000;
+    late.principal = "bob@example.com";
+    WriteBatch b;
+    b.runs.push_back(late);
+    auto r = store->write(std::move(b));
+    QVERIFY(r.ok());
+    const Run &merged = r->runs.front();
+    QCOMPARE(merged.status, RunStatus::Completed);
+    QCOMPARE(merged.startedMs, 4000);  // min
+    QCOMPARE(merged.updatedMs, 9000);  // max
+    QCOMPARE(merged.endedMs, 9000);    // max
+    QCOMPARE(merged.agent, QByteArray("billing-agent")); // empty does not replace
+    QCOMPARE(merged.principal, QByteArray("bob@example.com")); // non-empty replaces
+    QCOMPARE(merged.goal, QByteArray("pay the invoice"));
+
+    // A terminal status may follow another terminal one (completed, then the stop verified).
+    Run stopped;
+    stopped.id = "r1";
+    stopped.status = RunStatus::Stopped;
+    WriteBatch c;
+    c.runs.push_back(stopped);
+    r = store->write(std::move(c));
+    QCOMPARE(r->runs.front().status, RunStatus::Stopped);
+
+    // 'unknown' says nothing, so it never replaces a known status.
+    Run working = makeRun("r2", RunStatus::Working);
+    WriteBatch d;
+    d.runs.push_back(working);
+    working.status = RunStatus::Unknown;
+    d.runs.push_back(working);
+    r = store->write(std::move(d));
+    QCOMPARE(r->runs.size(), size_t(1));
+    QCOMPARE(r->runs.front().status, RunStatus::Working);
+}
+
+void tst_Store::eventForUnknownRunCreatesMinimalRow()
+{
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("breaker.db")));
+    QVERIFY(store);
+    WriteBatch batch;
+    batch.runs.push_back(makeRun("described"));
+    batch.events.push_back(makeEvent("described", EventKind::ToolCall, traceHex(1), spanHex(1)));
+    batch.events.push_back(makeEvent("orphan", EventKind::ModelCall, traceHex(2), spanHex(1),
+                                     qint64(1700000000000) * 1000000));
+    const auto r = store->write(std::move(batch));
+    QVERIFY(r.ok());
+    QCOMPARE(r->runs.size(), size_t(2));
+    QCOMPARE(r->runs[0].id, QByteArray("described"));
+    QCOMPARE(r->runs[0].toolCalls, 1);
+    QCOMPARE(r->runs[1].id, QByteArray("orphan"));
+    QCOMPARE(r->runs[1].agent, QByteArray());
+    QCOMPARE(r->runs[1].status, RunStatus::Unknown);
+    QCOMPARE(r->runs[1].startedMs, 1700000000000); // from its first event
+    QCOMPARE(*store->runCount(), 2);
+}
+
+void tst_Store::runsQueryFiltersAndOrders()
+{
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("breaker.db")));
+    QVERIFY(store);
+    WriteBatch batch;
+    for (int i = 1; i <= 10; ++i) {
+        Run run = makeRun("run-" + QByteArray::number(i),
+                          i % 2 ? RunStatus::Working : RunStatus::Completed, 1000 * i);
+        run.agent = i <= 5 ? "alpha" : "beta";
+        run.principal = i == 3 ? "carol" : "alice";
+        run.updatedMs = 1000 * i + 500;
+        batch.runs.push_back(run);
+    }
+    QVERIFY(store->write(std::move(batch)).ok());
+
+    auto ids = [&](const RunQuery &query) {
+        QList<QByteArray> out;
+        const auto runs = store->runs(query);
+        if (runs)
+            for (const Run &run : *runs)
+                out << run.id;
+        return out;
+    };
+    QCOMPARE(ids({}).size(), 10);
+    QCOMPARE(ids({}).first(), QByteArray("run-10")); // newest first
+    RunQuery limit;
+    limit.limit = 3;
+    QCOMPARE(ids(limit), (QList<QByteArray>{"run-10", "run-9", "run-8"}));
+    RunQuery working;
+    working.status = "working";
+    QCOMPARE(ids(working), (QList<QByteArray>{"run-9", "run-7", "run-5", "run-3", "run-1"}));
+    RunQuery alphaCompleted;
+    alphaCompleted.agent = "alpha";
+    alphaCompleted.status = "completed";
+    QCOMPARE(ids(alphaCompleted), (QList<QByteArray>{"run-4", "run-2"}));
+    RunQuery carol;
+    carol.principal = "carol";
+    QCOMPARE(ids(carol), (QList<QByteArray>{"run-3"}));
+    RunQuery recent;
+    recent.updatedSinceMs = 8000;
+    QCOMPARE(ids(recent), (QList<QByteArray>{"run-10", "run-9", "run-8"}));
+}
+
+void tst_Store::eventsAreOrderedByStart()
+{
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("breaker.db")));
+    QVERIFY(store);
+    WriteBatch batch;
+    const QList<qint64> starts{5000, 1000, 3000, 2000, 4000};
+    int span = 0;
+    for (qint64 start : starts) {
+        RunEvent e = makeEvent("r1", EventKind::ToolCall, traceHex(1), spanHex(++span), start);
+        e.parentSpanId = spanHex(99);
+        e.attributesJson = "{\"n\":" + QByteArray::number(start) + "}";
+        batch.events.push_back(e);
+    }
+    batch.events.push_back(makeEvent("r2", EventKind::ToolCall, traceHex(2), spanHex(1), 1));
+    QVERIFY(store->write(std::move(batch)).ok());
+
+    const auto events = store->events("r1");
+    QVERIFY(events.ok());
+    QCOMPARE(events->size(), size_t(5));
+    for (size_t i = 0; i < events->size(); ++i) {
+        const RunEvent &e = (*events)[i];
+        QCOMPARE(e.startNs, qint64(1000 * (i + 1)));
+        QCOMPARE(e.endNs, e.startNs + 500);
+        QCOMPARE(e.runId, QByteArray("r1"));
+        QCOMPARE(e.kind, EventKind::ToolCall);
+        QCOMPARE(e.traceId, traceHex(1));
+        QCOMPARE(e.parentSpanId, spanHex(99));
+        QCOMPARE(e.attributesJson, "{\"n\":" + QByteArray::number(e.startNs) + "}");
+        QVERIFY(e.id > 0);
+    }
+    QCOMPARE(store->events("r1", 2)->size(), size_t(2));
+    QCOMPARE(store->events("r1", 2)->back().startNs, 2000);
+}
+
+void tst_Store::runKeysMapBothWays()
+{
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("breaker.db")));
+    QVERIFY(store);
+    WriteBatch batch;
+    batch.runs.push_back(makeRun("r1"));
+    batch.keys = {{"trace:" + traceHex(1), "r1"}, {"a2a:sandbox:task-1", "r1"}};
+    QVERIFY(store->write(std::move(batch)).ok());
+    WriteBatch again; // insert or ignore: the first mapping wins
+    again.keys = {{"a2a:sandbox:task-1", "r2"}, {"a2a:sandbox:task-2", "r2"}};
+    QVERIFY(store->write(std::move(again)).ok());
+
+    QCOMPARE(store->runIdForKey("a2a:sandbox:task-1")->value_or(QByteArray()), QByteArray("r1"));
+    QCOMPARE(store->runIdForKey("a2a:sandbox:task-2")->value_or(QByteArray()), QByteArray("r2"));
+    QVERIFY(!store->runIdForKey("a2a:sandbox:none")->has_value());
+    QCOMPARE(*store->keysForRun("r1"),
+             (std::vector<QByteArray>{"a2a:sandbox:task-1", "trace:" + traceHex(1)}));
+    QCOMPARE(*store->keysForRun("r2"), (std::vector<QByteArray>{"a2a:sandbox:task-2"}));
+}
+
+void tst_Store::dataVersionSeesOtherCommits()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("breaker.db"));
+    auto watcher = openStore(path);
+    auto other = openStore(path); // as another process would
+    QVERIFY(watcher && other);
+
+    const auto before = watcher->dataVersion();
+    QVERIFY(before.ok());
+    QCOMPARE(*watcher->dataVersion(), *before); // nothing happened
+    WriteBatch batch;
+    batch.runs.push_back(makeRun("r1"));
+    QVERIFY(other->write(std::move(batch)).ok());
+    const auto afterOther = watcher->dataVersion();
+    QVERIFY(*afterOther != *before);
+    QCOMPARE(*watcher->runCount(), 1);
+
+    // The Store's own writer thread is another connection too.
+    WriteBatch mine;
+    mine.runs.push_back(makeRun("r2"));
+    QVERIFY(watcher->write(std::move(mine)).ok());
+    QVERIFY(*watcher->dataVersion() != *afterOther);
+
+    // And so is another process's audit append.
+    const qint64 beforeAudit = *watcher->dataVersion();
+    QVERIFY(other->appendAudit(AuditEntry{}).ok());
+    QVERIFY(*watcher->dataVersion() != beforeAudit);
+}
+
+void tst_Store::submitCallsEveryCallbackInOrder()
+{
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("breaker.db")));
+    QVERIFY(store);
+    std::mutex mutex;
+    std::vector<int> order;
+    std::vector<qint64> inserted;
+    const int batches = 300;
+    for (int i = 0; i < batches; ++i) {
+        WriteBatch batch;
+        batch.runs.push_back(makeRun("run-" + QByteArray::number(i % 7)));
+        for (int j = 0; j < 5; ++j)
+            batch.events.push_back(makeEvent("run-" + QByteArray::number(i % 7), EventKind::ToolCall,
+                                             traceHex(i + 1), spanHex(j + 1)));
+        store->submit(std::move(batch), [&, i](const Result<WriteOutcome> &r) {
+            std::lock_guard lock(mutex);
+            order.push_back(i);
+            inserted.push_back(r.ok() ? r->eventsInserted : -1);
+        });
+    }
+    store->flush(); // every batch submitted so far is committed and its callback has run
+    {
+        std::lock_guard lock(mutex);
+        QCOMPARE(order.size(), size_t(batches));
+        for (int i = 0; i < batches; ++i) {
+            QCOMPARE(order[size_t(i)], i);
+            QCOMPARE(inserted[size_t(i)], 5);
+        }
+    }
+    QCOMPARE(*store->eventCount(), batches * 5);
+    int toolCalls = 0;
+    const auto runs = store->runs({});
+    QVERIFY(runs.ok());
+    for (const Run &run : *runs)
+        toolCalls += run.toolCalls;
+    QCOMPARE(toolCalls, batches * 5);
+    store->flush(); // nothing pending: returns at once
+}
+
+void tst_Store::writeFromCallbackDoesNotDeadlock()
+{
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("breaker.db")));
+    QVERIFY(store);
+    Store *raw = store.get();
+    bool nestedOk = false;
+    WriteBatch batch;
+    batch.runs.push_back(makeRun("r1"));
+    store->submit(std::move(batch), [&](const Result<WriteOutcome> &) {
+        WriteBatch follow;
+        follow.runs.push_back(makeRun("r2"));
+        nestedOk = raw->write(std::move(follow)).ok();
+        raw->flush(); // must not wait for itself
+    });
+    store->flush();
+    QVERIFY(nestedOk);
+    QCOMPARE(*store->runCount(), 2);
+}
+
+void tst_Store::readersOnManyThreadsWhileWriting()
+{
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("breaker.db")));
+    QVERIFY(store);
+    std::atomic<int> failures{0};
+    std::atomic<bool> writing{true};
+    std::atomic<qint64> lastSeen{0};
+    std::vector<std::thread> readers;
+    for (int t = 0; t < 4; ++t) {
+        readers.emplace_back([&] {
+            qint64 previous = 0;
+            while (writing.load()) {
+                const auto runs = store->runs({});
+                const auto count = store->eventCount();
+                const auto version = store->dataVersion();
+                const auto events = store->events("run-0", 50);
+                if (!runs || !count || !version || !events) {
+                    ++failures;
+                    return;
+                }
+                if (*count < previous) // a reader never sees committed rows disappear
+                    ++failures;
+                previous = *count;
+                lastSeen = std::max(lastSeen.load(), *count);
+            }
+        });
+    }
+    for (int b = 0; b < 60; ++b) {
+        WriteBatch batch;
+        for (int i = 0; i < 20; ++i)
+            batch.events.push_back(makeEvent("run-" + QByteArray::number(b % 3), EventKind::ToolCall,
+                                             traceHex(b + 1), spanHex(i + 1)));
+        QVERIFY(store->write(std::move(batch)).ok());
+    }
+    writing = false;
+    for (std::thread &t : readers)
+        t.join();
+    QCOMPARE(failures.load(), 0);
+    QCOMPARE(*store->eventCount(), 1200);
+    QVERIFY(lastSeen.load() > 0);
+}
+
+void tst_Store::destroyingTheStoreClosesEveryThreadsConnection()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("breaker.db"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    WriteBatch batch;
+    batch.runs.push_back(makeRun("r1"));
+    QVERIFY(store->write(std::move(batch)).ok());
+
+    // A worker thread that has read (so it holds a connection) and lives on.
+    std::promise<bool> readDone;
+    std::promise<void> release;
+    std::thread worker([&, weak = std::weak_ptr<Store>(store)] {
+        bool ok = false;
+        if (const auto s = weak.lock())
+            ok = s->runCount().ok();
+        readDone.set_value(ok); // only once this thread no longer holds the Store
+        release.get_future().wait();
+    });
+    QVERIFY(readDone.get_future().get());
+    QVERIFY(QFile::exists(path + QStringLiteral("-wal")));
+
+    store.reset();
+    // SQLite removes the WAL when the last connection to the file closes: the worker's
+    // connection was closed with the Store, though the thread still runs.
+    const bool walGone = !QFile::exists(path + QStringLiteral("-wal"));
+    release.set_value();
+    worker.join();
+    QVERIFY(walGone);
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM runs"), QByteArray("1"));
+}
+
+void tst_Store::diskFullIsReportedAndRecovers()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("breaker.db"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    const QByteArray bigAttributes = "{\"pad\":\"" + QByteArray(3000, 'p') + "\"}";
+    auto bigBatch = [&](int trace) {
+        WriteBatch batch;
+        batch.runs.push_back(makeRun("run-" + QByteArray::number(trace)));
+        for (int i = 0; i < 200; ++i) {
+            RunEvent e = makeEvent("run-" + QByteArray::number(trace), EventKind::ToolCall,
+                                   traceHex(trace), spanHex(i + 1));
+            e.attributesJson = bigAttributes;
+            batch.events.push_back(e);
+        }
+        return batch;
+    };
+    QVERIFY(store->write(bigBatch(1)).ok());
+    QVERIFY(store->appendAudit(AuditEntry{}).ok());
+
+    // The "disk" is full: no page beyond the current size.
+    const auto limit = StoreTesting::setMaxPageCount(*store, 1);
+    QVERIFY(limit.ok());
+    QVERIFY(*limit > 1);
+    const auto full = store->write(bigBatch(2));
+    QVERIFY(!full.ok());
+    QCOMPARE(full.error().kind, Error::Kind::DiskFull);
+    QVERIFY2(full.error().message.contains(QStringLiteral("full")), qPrintable(full.error().message));
+    // submit() reports the same to its callback (ingest answers 503 from it).
+    std::optional<Error::Kind> submitted;
+    store->submit(bigBatch(3), [&](const Result<WriteOutcome> &r) {
+        submitted = r.ok() ? std::nullopt : std::optional(r.error().kind);
+    });
+    store->flush();
+    QCOMPARE(submitted, std::optional(Error::Kind::DiskFull));
+
+    // Nothing committed earlier is lost, nothing of the failed batches is visible.
+    QCOMPARE(*store->eventCount(), 200);
+    QCOMPARE(*store->runCount(), 1);
+    QCOMPARE((*store->run("run-1"))->toolCalls, 200);
+
+    // Room again: the same Store writes.
+    QVERIFY(StoreTesting::setMaxPageCount(*store, 1 << 30).ok());
+    const auto again = store->write(bigBatch(2));
+    QVERIFY2(again.ok(), again.ok() ? "" : qPrintable(again.error().message));
+    QCOMPARE(again->eventsInserted, 200);
+    store.reset();
+
+    QCOMPARE(rawQuery(path, "PRAGMA integrity_check"), QByteArray("ok"));
+    store = openStore(path);
+    QCOMPARE(*store->eventCount(), 400);
+    QCOMPARE((*store->run("run-2"))->toolCalls, 200);
+    QVERIFY(store->auditHead()->has_value());
+}
+
+void tst_Store::killDuringWritesLosesNothingCommitted()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("breaker.db"));
+    QProcess child;
+    QByteArray out;
+    connect(&child, &QProcess::readyReadStandardOutput, this,
+            [&] { out += child.readAllStandardOutput(); });
+    child.setProcessChannelMode(QProcess::SeparateChannels);
+    child.start(QStringLiteral(STORE_WRITER_CHILD), {path});
+    QTRY_VERIFY_WITH_TIMEOUT(out.count('\n') >= 40, 60000);
+    child.kill(); // SIGKILL, mid-stream
+    QTRY_COMPARE_WITH_TIMEOUT(child.state(), QProcess::NotRunning, 10000);
+    QCOMPARE(child.exitStatus(), QProcess::CrashExit);
+    QVERIFY2(child.readAllStandardError().isEmpty(), "the child reported a write error");
+    out += child.readAllStandardOutput();
+
+    QList<int> committed;
+    const QList<QByteArray> lines = out.left(out.lastIndexOf('\n')).split('\n');
+    for (const QByteArray &line : lines)
+        committed << line.toInt();
+    QVERIFY(committed.size() >= 40);
+
+    QCOMPARE(rawQuery(path, "PRAGMA integrity_check"), QByteArray("ok"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    for (int n : committed) {
+        const QByteArray id = "child-run-" + QByteArray::number(n);
+        const auto run = store->run(id);
+        QVERIFY2(run.ok() && run->has_value(), id.constData());
+        QCOMPARE((*run)->toolCalls, 20);
+        QCOMPARE((*run)->status, RunStatus::Completed);
+        QCOMPARE(store->events(id)->size(), size_t(20));
+        const QByteArray key = "child:" + QByteArray::number(n);
+        QCOMPARE(store->runIdForKey(key)->value_or(QByteArray()), id);
+    }
+    // A batch is all or nothing: every stored run has all of its events.
+    QCOMPARE(*store->eventCount(), *store->runCount() * 20);
+    QVERIFY(*store->runCount() >= committed.size());
+}
+
+void tst_Store::retentionDeletesOldEventsAndRunsButNeverAudit()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("breaker.db"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    const qint64 day = 24 * 3600 * 1000;
+    const qint64 now = qint64(1800000000000);
+    const qint64 ns = 1000000;
+
+    WriteBatch batch;
+    Run old = makeRun("old", RunStatus::Completed, now - 40 * day);
+    old.endedMs = now - 39 * day;
+    Run oldWithNewEvent = makeRun("old-but-active", RunStatus::Completed, now - 40 * day);
+    oldWithNewEvent.endedMs = now - 39 * day;
+    Run oldRunning = makeRun("old-running", RunStatus::Working, now - 40 * day);
+    Run fresh = makeRun("fresh", RunStatus::Completed, now - day);
+    fresh.endedMs = now - day;
+    batch.runs = {old, oldWithNewEvent, oldRunning, fresh};
+    batch.keys = {{"k:old", "old"}, {"k:fresh", "fresh"}};
+    batch.events.push_back(makeEvent("old", EventKind::ToolCall, traceHex(1), spanHex(1), (now - 40 * day) * ns));
+    batch.events.push_back(makeEvent("old", EventKind::ToolCall, traceHex(1), spanHex(2), (now - 39 * day) * ns));
+    batch.events.push_back(makeEvent("old-but-active", EventKind::ToolCall, traceHex(2), spanHex(1), (now - 40 * day) * ns));
+    batch.events.push_back(makeEvent("old-but-active", EventKind::ToolCall, traceHex(2), spanHex(2), (now - 2 * day) * ns));
+    batch.events.push_back(makeEvent("old-running", EventKind::ToolCall, traceHex(3), spanHex(1), (now - 40 * day) * ns));
+    batch.events.push_back(makeEvent("fresh", EventKind::ToolCall, traceHex(4), spanHex(1), (now - day) * ns));
+    QVERIFY(store->write(std::move(batch)).ok());
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(store->appendAudit(AuditEntry{}).ok());
+
+    RetentionPolicy policy;
+    policy.maxAgeDays = 30;
+    const auto deleted = store->applyRetention(policy, now);
+    QVERIFY(deleted.ok());
+    QCOMPARE(*deleted, 4 + 1); // four old events, the one ended run left without events
+
+    QVERIFY(!store->run("old")->has_value());
+    QVERIFY(!store->runIdForKey("k:old")->has_value());
+    QVERIFY(store->run("old-but-active")->has_value());
+    QCOMPARE(store->events("old-but-active")->size(), size_t(1));
+    QVERIFY(store->run("old-running")->has_value()); // not ended: kept
+    QVERIFY(store->run("fresh")->has_value());
+    QCOMPARE(store->runIdForKey("k:fresh")->value_or(QByteArray()), QByteArray("fresh"));
+    QCOMPARE(*store->eventCount(), 2);
+    // Summaries keep their counters after their events are gone.
+    QCOMPARE((*store->run("old-but-active"))->toolCalls, 2);
+    // The audit trail is never touched, not even by a policy that keeps nothing.
+    policy.maxAgeDays = 1;
+    policy.maxEvents = 1;
+    QVERIFY(store->applyRetention(policy, now + 100 * day).ok());
+    QCOMPARE(store->auditRecords(1, 100)->size(), size_t(3));
+    // ...and the table refuses edits from anyone (the chain is append-only).
+    store.reset();
+    QVERIFY(!rawExec(path, "DELETE FROM audit"));
+    QVERIFY(!rawExec(path, "UPDATE audit SET line = 'x'"));
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM audit"), QByteArray("3"));
+}
+
+void tst_Store::retentionKeepsNewestEvents()
+{
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("breaker.db")));
+    QVERIFY(store);
+    for (int b = 0; b < 10; ++b) {
+        WriteBatch batch;
+        for (int i = 0; i < 10; ++i)
+            batch.events.push_back(makeEvent("r1", EventKind::ToolCall, traceHex(b + 1), spanHex(i + 1),
+                                             qint64(b * 10 + i)));
+        QVERIFY(store->write(std::move(batch)).ok());
+    }
+    RetentionPolicy policy;
+    policy.maxEvents = 25;
+    const auto deleted = store->applyRetention(policy, 0);
+    QVERIFY(deleted.ok());
+    QCOMPARE(*deleted, 75);
+    const auto events = store->events("r1");
+    QCOMPARE(events->size(), size_t(25));
+    QCOMPARE(events->front().startNs, 75); // the 25 newest remain
+    QCOMPARE(events->back().startNs, 99);
+    QCOMPARE(*store->applyRetention(policy, 0), 0); // nothing more to do
+    QCOMPARE(*store->applyRetention(RetentionPolicy{}, 0), 0);
+}
+
+QTEST_GUILESS_MAIN(tst_Store)
+#include "tst_store.moc"
