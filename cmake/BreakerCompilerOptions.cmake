@@ -14,6 +14,16 @@ if(BREAKER_SANITIZE)
     add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
     add_link_options(-fsanitize=address,undefined)
 endif()
+if(BREAKER_FUZZ)
+    # libFuzzer (scripts/dev run_fuzzers). Every library the fuzz targets link is instrumented
+    # for coverage and the sanitizers; tests/fuzz adds -fsanitize=fuzzer to the executables.
+    if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+        message(FATAL_ERROR "BREAKER_FUZZ needs clang: CC=clang CXX=clang++ cmake -DBREAKER_FUZZ=ON")
+    endif()
+    add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                        -fno-sanitize-recover=undefined)
+    add_link_options(-fsanitize=address,undefined)
+endif()
 
 function(breaker_target_defaults target)
     target_link_libraries(${target} PRIVATE breaker_defaults)

@@ -1,0 +1,14 @@
+// libFuzzer target: Breaker::Otlp::decodeJson on arbitrary bytes.
+#include "tests/fuzz/FuzzChecks.h"
+
+#include <cstddef>
+#include <cstdint>
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const QByteArrayView body(reinterpret_cast<const char *>(data), qsizetype(size));
+    const Breaker::Otlp::DecodeResult result = Breaker::Otlp::decodeJson(body);
+    Breaker::Fuzz::checkResult(result);
+    Breaker::Fuzz::checkRoundTrip(result);
+    return 0;
+}

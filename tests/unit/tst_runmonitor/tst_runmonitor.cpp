@@ -1,0 +1,254 @@
+#include "app/services/RunMonitor.h"
+#include "models/Store.h"
+
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Breaker;
+
+namespace {
+
+TraceId traceOf(uint8_t seed)
+{
+    TraceId t{};
+    for (size_t i = 0; i < t.size(); ++i)
+        t[i] = uint8_t(seed + i + 1);
+    return t;
+}
+
+SpanId spanOf(uint8_t seed)
+{
+    SpanId s{};
+    for (size_t i = 0; i < s.size(); ++i)
+        s[i] = uint8_t(seed * 7 + i + 1);
+    return s;
+}
+
+constexpr qint64 kBase = 1795665566000000000; // ns
+
+Span makeSpan(uint8_t trace, uint8_t id, int parent, const QByteArray &op, qint64 startMs, qint64 endMs)
+{
+    Span s;
+    s.traceId = traceOf(trace);
+    s.spanId = spanOf(id);
+    if (parent >= 0) {
+        s.hasParent = true;
+        s.parentSpanId = spanOf(uint8_t(parent));
+    }
+    s.operationName = op;
+    s.name = op;
+    s.kind = parent < 0 ? 1 : 3;
+    s.startNs = kBase + startMs * 1000000;
+    s.endNs = kBase + endMs * 1000000;
+    s.serviceName = "svc-refunds";
+    s.attributesJson = "{}";
+    return s;
+}
+
+Span agentSpan(Span s, const QByteArray &agent = "refund-agent")
+{
+    s.agentName = agent;
+    s.principal = "user:ada@example.com";
+    return s;
+}
+
+} // namespace
+
+class tst_RunMonitor : public QObject
+{
+    Q_OBJECT
+private slots:
+    void init();
+    void cleanup();
+    void childrenBeforeRootMakeOneRun();
+    void anonymousChildrenAreHeldUntilTheirRunIsKnown();
+    void heldChildrenBecomeARunAfterTheHoldTime();
+    void a2aTaskIdJoinsTraces();
+    void duplicateSpansAreCountedOnce();
+    void unboundAgentIsShownUnderItsOwnName();
+    void approvalsAndPolicyBlocks();
+    void failedRootFailsTheRun();
+
+private:
+    Result<void> ingest(std::vector<Span> spans);
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::shared_ptr<Store> m_store;
+    std::unique_ptr<RunMonitor> m_monitor;
+};
+
+void tst_RunMonitor::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    auto store = Store::open(m_dir->filePath(QStringLiteral("t.db")));
+    QVERIFY2(store.ok(), qPrintable(store ? QString() : store.error().message));
+    m_store = store.value();
+    PriceTable prices;
+    prices.set("gpt-4o", {2.5, 10.0});
+    m_monitor = std::make_unique<RunMonitor>(m_store, prices);
+    m_monitor->setAgentResolver([](QByteArrayView name) -> std::optional<QByteArray> {
+        if (name == "refund-agent")
+            return QByteArray("refund-agent");
+        return std::nullopt;
+    });
+    m_monitor->setHoldMs(200);
+}
+
+void tst_RunMonitor::cleanup()
+{
+    m_monitor.reset();
+    m_store.reset();
+    m_dir.reset();
+}
+
+Result<void> tst_RunMonitor::ingest(std::vector<Span> spans)
+{
+    std::optional<Result<void>> outcome;
+    m_monitor->ingestSpans(std::move(spans), [&outcome](const Result<void> &r) { outcome = r; });
+    [&] { QTRY_VERIFY_WITH_TIMEOUT(outcome.has_value(), 10000); }();
+    return outcome.value_or(Result<void>(makeError(Error::Kind::Timeout, QStringLiteral("no answer"))));
+}
+
+void tst_RunMonitor::childrenBeforeRootMakeOneRun()
+{
+    Span chat = agentSpan(makeSpan(1, 2, 1, "chat", 10, 20));
+    chat.requestModel = "gpt-4o";
+    chat.responseModel = "gpt-4o-2024-08-06";
+    chat.inputTokens = 1000;
+    chat.outputTokens = 100;
+    Span tool = agentSpan(makeSpan(1, 3, 1, "execute_tool", 21, 30));
+    tool.toolName = "stripe.refund";
+    QVERIFY(ingest({chat}).ok());
+    QVERIFY(ingest({tool}).ok());
+
+    auto runs = m_store->runs({});
+    QVERIFY(runs.ok());
+    QCOMPARE(runs->size(), size_t(1));
+    QCOMPARE(runs->front().status, RunStatus::Working);
+    QCOMPARE(runs->front().agent, QByteArray("refund-agent"));
+    QVERIFY(runs->front().agentBound);
+
+    Span root = agentSpan(makeSpan(1, 1, -1, "invoke_agent", 0, 40));
+    root.name = "invoke_agent refund-agent";
+    QVERIFY(ingest({root}).ok());
+    runs = m_store->runs({});
+    QCOMPARE(runs->size(), size_t(1));
+    const Run &run = runs->front();
+    QCOMPARE(run.status, RunStatus::Completed);
+    QCOMPARE(run.inputTokens, 1000);
+    QCOMPARE(run.outputTokens, 100);
+    // 1000 * 2.5 + 100 * 10 micro-dollars (the dated model name falls back to its prefix).
+    QCOMPARE(run.costMicros, 3500);
+    QCOMPARE(run.toolCalls, 1);
+    QCOMPARE(run.principal, QByteArray("user:ada@example.com"));
+    QCOMPARE(run.startedMs, kBase / 1000000);
+    QCOMPARE(run.endedMs, kBase / 1000000 + 40);
+    auto events = m_store->events(run.id);
+    QCOMPARE(events->size(), size_t(3));
+    QCOMPARE(events->front().kind, EventKind::AgentInvocation);
+}
+
+void tst_RunMonitor::anonymousChildrenAreHeldUntilTheirRunIsKnown()
+{
+    m_monitor->setHoldMs(60000);
+    Span anonymous = makeSpan(2, 2, 1, "", 5, 6);
+    anonymous.name = "GET /internal";
+    bool answered = false;
+    m_monitor->ingestSpans({anonymous}, [&](const Result<void> &) { answered = true; });
+    QCOMPARE(m_monitor->heldSpanCount(), 1);
+    QTest::qWait(50); // give a wrong implementation the chance to answer early
+    QVERIFY2(!answered, "a held span must not be acknowledged before it is written");
+    QCOMPARE(m_store->runs({})->size(), size_t(0));
+
+    QVERIFY(ingest({agentSpan(makeSpan(2, 1, -1, "invoke_agent", 0, 10))}).ok());
+    QTRY_VERIFY(answered);
+    QCOMPARE(m_monitor->heldSpanCount(), 0);
+    auto runs = m_store->runs({});
+    QCOMPARE(runs->size(), size_t(1));
+    QCOMPARE(m_store->events(runs->front().id)->size(), size_t(2));
+}
+
+void tst_RunMonitor::heldChildrenBecomeARunAfterTheHoldTime()
+{
+    Span anonymous = makeSpan(3, 2, 1, "", 5, 6);
+    QVERIFY(ingest({anonymous}).ok()); // answered once the hold expired and it was written
+    auto runs = m_store->runs({});
+    QCOMPARE(runs->size(), size_t(1));
+    QCOMPARE(runs->front().agent, QByteArray("svc-refunds"));
+    QVERIFY(!runs->front().agentBound);
+}
+
+void tst_RunMonitor::a2aTaskIdJoinsTraces()
+{
+    Span first = agentSpan(makeSpan(4, 1, -1, "invoke_agent", 0, 10));
+    first.a2aTaskId = "task-77";
+    Span second = agentSpan(makeSpan(5, 1, -1, "invoke_agent", 20, 30));
+    second.a2aTaskId = "task-77";
+    QVERIFY(ingest({first}).ok());
+    QVERIFY(ingest({second}).ok());
+    auto runs = m_store->runs({});
+    QCOMPARE(runs->size(), size_t(1));
+    QVERIFY(runs->front().externalIdsJson.contains("task-77"));
+    auto id = m_store->runIdForKey(RunMonitor::a2aTaskKey("task-77"));
+    QVERIFY(id.ok() && id->has_value());
+    QCOMPARE(id->value(), runs->front().id);
+}
+
+void tst_RunMonitor::duplicateSpansAreCountedOnce()
+{
+    Span tool = agentSpan(makeSpan(6, 2, 1, "execute_tool", 1, 2));
+    QVERIFY(ingest({tool}).ok());
+    QVERIFY(ingest({tool}).ok());
+    QVERIFY(ingest({tool, tool}).ok());
+    auto runs = m_store->runs({});
+    QCOMPARE(runs->size(), size_t(1));
+    QCOMPARE(runs->front().toolCalls, 1);
+    QCOMPARE(m_store->events(runs->front().id)->size(), size_t(1));
+}
+
+void tst_RunMonitor::unboundAgentIsShownUnderItsOwnName()
+{
+    QVERIFY(ingest({agentSpan(makeSpan(7, 1, -1, "invoke_agent", 0, 1), "shadow-agent")}).ok());
+    auto runs = m_store->runs({});
+    QCOMPARE(runs->size(), size_t(1));
+    QCOMPARE(runs->front().agent, QByteArray("shadow-agent"));
+    QVERIFY(!runs->front().agentBound);
+}
+
+void tst_RunMonitor::approvalsAndPolicyBlocks()
+{
+    Span blocked = agentSpan(makeSpan(8, 2, 1, "execute_tool", 1, 2));
+    blocked.policyDecision = "deny";
+    blocked.statusCode = 2;
+    Span waiting = agentSpan(makeSpan(8, 3, 1, "execute_tool", 3, 4));
+    waiting.events.push_back(SpanEvent{"approval.requested", kBase + 3500000, "{\"action\":\"stripe.refund\"}"});
+    QVERIFY(ingest({blocked, waiting}).ok());
+    auto runs = m_store->runs({});
+    QCOMPARE(runs->size(), size_t(1));
+    QCOMPARE(runs->front().policyBlocks, 1);
+    QCOMPARE(runs->front().approvalsPending, 1);
+    QCOMPARE(runs->front().status, RunStatus::WaitingApproval);
+
+    Span decided = agentSpan(makeSpan(8, 4, 1, "execute_tool", 5, 6));
+    decided.events.push_back(SpanEvent{"approval.decided", kBase + 5500000, "{}"});
+    QVERIFY(ingest({decided}).ok());
+    runs = m_store->runs({});
+    QCOMPARE(runs->front().approvalsPending, 0);
+    QCOMPARE(runs->front().status, RunStatus::Working);
+}
+
+void tst_RunMonitor::failedRootFailsTheRun()
+{
+    Span root = agentSpan(makeSpan(9, 1, -1, "invoke_agent", 0, 10));
+    root.statusCode = 2;
+    root.errorType = "timeout";
+    QVERIFY(ingest({root}).ok());
+    // A late child does not bring a failed run back to life.
+    QVERIFY(ingest({agentSpan(makeSpan(9, 2, 1, "chat", 11, 12))}).ok());
+    auto runs = m_store->runs({});
+    QCOMPARE(runs->front().status, RunStatus::Failed);
+    QCOMPARE(runs->front().errors, 1);
+}
+
+QTEST_GUILESS_MAIN(tst_RunMonitor)
+#include "tst_runmonitor.moc"
