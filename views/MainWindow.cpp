@@ -1,11 +1,349 @@
 #include "views/MainWindow.h"
 
+#include "app/services/RunFeed.h"
+#include "models/Logging.h"
+#include "views/ProblemLog.h"
+#include "views/ProviderStatusBar.h"
+#include "views/RunDetailPane.h"
+#include "views/RunsFilterProxy.h"
+#include "views/RunsTableModel.h"
+#include "views/RunsTableView.h"
+#include "views/TimelineExport.h"
+#include "views/TimelineModel.h"
+
+#include <QAbstractButton>
+#include <QAction>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QHeaderView>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QSaveFile>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QToolBar>
+#include <QToolButton>
+
 namespace Breaker {
 
-MainWindow::MainWindow(QWidget *parent)
-    : QMainWindow(parent)
+namespace {
+
+constexpr int kProblemMessageMs = 15'000;
+
+QString plainActionText(const QAction *action)
 {
-    setWindowTitle(tr("Breaker"));
+    QString text = action->text();
+    text.remove(QLatin1Char('&'));
+    if (text.endsWith(QStringLiteral("…")))
+        text.chop(1);
+    return text;
+}
+
+// Qt creates some controls of its own (a toolbar's overflow button, a line edit's clear
+// button, dock title buttons, a table's corner button, header views): give each a name a
+// screen reader can say, from what it does.
+void nameBuiltInControls(QWidget *root)
+{
+    const auto nameFor = [](QAbstractButton *button) -> QString {
+        if (auto *tool = qobject_cast<QToolButton *>(button); tool && tool->defaultAction()) {
+            const QString text = plainActionText(tool->defaultAction());
+            if (!text.isEmpty())
+                return text;
+        }
+        const QString object = button->objectName();
+        if (object == QLatin1String("qt_toolbar_ext_button"))
+            return MainWindow::tr("More toolbar actions");
+        if (object == QLatin1String("qt_menubar_ext_button"))
+            return MainWindow::tr("More menus");
+        if (object == QLatin1String("qt_dockwidget_closebutton"))
+            return MainWindow::tr("Close panel");
+        if (object == QLatin1String("qt_dockwidget_floatbutton"))
+            return MainWindow::tr("Float panel");
+        if (qobject_cast<QLineEdit *>(button->parentWidget()))
+            return MainWindow::tr("Clear");
+        if (qobject_cast<QTableView *>(button->parentWidget()))
+            return MainWindow::tr("Select all rows");
+        if (!button->text().isEmpty())
+            return button->text().remove(QLatin1Char('&'));
+        return button->toolTip();
+    };
+    const auto all = root->findChildren<QAbstractButton *>();
+    for (QAbstractButton *button : all) {
+        if (button->accessibleName().isEmpty())
+            button->setAccessibleName(nameFor(button));
+        if (button->toolTip().isEmpty())
+            button->setToolTip(button->accessibleName());
+    }
+    const auto headers = root->findChildren<QHeaderView *>();
+    for (QHeaderView *header : headers) {
+        if (!header->accessibleName().isEmpty())
+            continue;
+        const QString owner
+            = header->parentWidget() ? header->parentWidget()->accessibleName() : QString();
+        header->setAccessibleName(header->orientation() == Qt::Horizontal
+                                      ? MainWindow::tr("%1 columns").arg(owner)
+                                      : MainWindow::tr("%1 rows").arg(owner));
+    }
+}
+
+} // namespace
+
+MainWindow::MainWindow(RunFeed *feed, QWidget *parent)
+    : QMainWindow(parent)
+    , m_feed(feed)
+{
+    setObjectName(QStringLiteral("breakerMainWindow"));
+    m_runsModel = new RunsTableModel(this);
+    m_runsProxy = new RunsFilterProxy(this);
+    m_runsProxy->setSourceModel(m_runsModel);
+
+    buildActions();
+    buildToolBar();
+    buildCentre();
+    buildStatusBar();
+    buildMenus();
+    nameBuiltInControls(this);
+    setProfileName({});
+    resize(1400, 900);
+
+    connectFeed();
+    if (m_feed)
+        m_feed->loadRecentRuns(kRecentRunsLimit);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildActions()
+{
+    m_findAction = new QAction(tr("&Find runs"), this);
+    m_findAction->setShortcut(QKeySequence::Find);
+    m_findAction->setToolTip(tr("Search runs by agent, principal, run id or status (%1)")
+                                 .arg(m_findAction->shortcut().toString(QKeySequence::NativeText)));
+    connect(m_findAction, &QAction::triggered, this, [this] {
+        m_search->setFocus(Qt::ShortcutFocusReason);
+        m_search->selectAll();
+    });
+    addAction(m_findAction);
+
+    m_utcAction = new QAction(tr("&UTC"), this);
+    m_utcAction->setCheckable(true);
+    m_utcAction->setToolTip(tr("Show times in UTC instead of local time"));
+    connect(m_utcAction, &QAction::toggled, this, &MainWindow::setUtc);
+
+    m_exportAction = new QAction(tr("&Export timeline…"), this);
+    m_exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    m_exportAction->setToolTip(
+        tr("Save the selected run and its timeline as JSON (%1)")
+            .arg(m_exportAction->shortcut().toString(QKeySequence::NativeText)));
+    m_exportAction->setEnabled(false);
+    connect(m_exportAction, &QAction::triggered, this, &MainWindow::exportTimeline);
+    addAction(m_exportAction);
+
+    m_quitAction = new QAction(tr("&Quit"), this);
+    m_quitAction->setShortcut(QKeySequence::Quit);
+    m_quitAction->setToolTip(tr("Close the console"));
+    connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
+}
+
+void MainWindow::buildToolBar()
+{
+    auto *toolBar = addToolBar(tr("Runs"));
+    toolBar->setObjectName(QStringLiteral("runsToolBar"));
+    toolBar->setMovable(false);
+    toolBar->setFloatable(false);
+    toolBar->setAccessibleName(tr("Run filters"));
+
+    m_search = new QLineEdit(toolBar);
+    m_search->setObjectName(QStringLiteral("runSearch"));
+    m_search->setPlaceholderText(tr("Search agent, principal, run id, status"));
+    m_search->setClearButtonEnabled(true);
+    m_search->setAccessibleName(tr("Search runs"));
+    m_search->setToolTip(m_findAction->toolTip());
+    m_search->setMinimumWidth(320);
+    toolBar->addWidget(m_search);
+    connect(m_search, &QLineEdit::textChanged, m_runsProxy, &RunsFilterProxy::setSearchText);
+
+    m_statusFilter = new QComboBox(toolBar);
+    m_statusFilter->setObjectName(QStringLiteral("statusFilter"));
+    m_statusFilter->setAccessibleName(tr("Status filter"));
+    m_statusFilter->setToolTip(tr("Show only runs with these statuses"));
+    m_statusFilter->view()->setAccessibleName(tr("Statuses"));
+    const auto choices = RunsFilterProxy::statusChoices();
+    for (const auto &choice : choices)
+        m_statusFilter->addItem(choice.label);
+    connect(m_statusFilter, &QComboBox::currentIndexChanged, this, [this](int index) {
+        const auto all = RunsFilterProxy::statusChoices();
+        if (index >= 0 && size_t(index) < all.size())
+            m_runsProxy->setStatusFilter(all[size_t(index)].statuses);
+    });
+    toolBar->addWidget(m_statusFilter);
+
+    toolBar->addSeparator();
+    toolBar->addAction(m_utcAction);
+    toolBar->addAction(m_exportAction);
+}
+
+void MainWindow::buildCentre()
+{
+    m_runsView = new RunsTableView(this);
+    m_runsView->setModel(m_runsProxy);
+    m_detail = new RunDetailPane(this);
+
+    m_splitter = new QSplitter(Qt::Vertical, this);
+    m_splitter->setObjectName(QStringLiteral("runsSplitter"));
+    m_splitter->setChildrenCollapsible(false);
+    m_splitter->addWidget(m_runsView);
+    m_splitter->addWidget(m_detail);
+    m_splitter->setStretchFactor(0, 1);
+    m_splitter->setStretchFactor(1, 1);
+    m_splitter->setSizes({400, 500});
+    setCentralWidget(m_splitter);
+
+    connect(m_runsView, &RunsTableView::currentRunChanged, this, &MainWindow::showSelectedRun);
+    connect(m_runsModel, &RunsTableModel::runsChanged, this, &MainWindow::onRunsChanged);
+    connect(m_runsModel, &RunsTableModel::modelReset, this, &MainWindow::onRunsLoaded);
+}
+
+void MainWindow::buildStatusBar()
+{
+    m_providerStatus = new ProviderStatusBar(statusBar());
+    statusBar()->addPermanentWidget(m_providerStatus);
+    statusBar()->setAccessibleName(tr("Status"));
+
+    m_problemLog = new ProblemLog(this);
+    m_problemDock = new QDockWidget(tr("Problems"), this);
+    m_problemDock->setObjectName(QStringLiteral("problemsDock"));
+    m_problemDock->setAccessibleName(tr("Problems"));
+    m_problemDock->setWidget(m_problemLog);
+    addDockWidget(Qt::BottomDockWidgetArea, m_problemDock);
+    m_problemDock->hide();
+    connect(m_providerStatus, &ProviderStatusBar::problemsRequested, this, [this] {
+        m_problemDock->show();
+        m_problemDock->raise();
+    });
+}
+
+void MainWindow::buildMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(m_exportAction);
+    file->addSeparator();
+    file->addAction(m_quitAction);
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    view->addAction(m_findAction);
+    view->addAction(m_utcAction);
+    QAction *problems = m_problemDock->toggleViewAction();
+    problems->setToolTip(tr("Show the log of provider problems"));
+    view->addAction(problems);
+}
+
+void MainWindow::connectFeed()
+{
+    if (!m_feed)
+        return;
+    connect(m_feed, &RunFeed::runsLoaded, m_runsModel, &RunsTableModel::setRuns);
+    connect(m_feed, &RunFeed::runsUpdated, m_runsModel, &RunsTableModel::updateRuns);
+    connect(m_feed, &RunFeed::eventsLoaded, m_detail->timelineModel(), &TimelineModel::setEvents);
+    connect(
+        m_feed, &RunFeed::eventsAppended, m_detail->timelineModel(), &TimelineModel::appendEvents);
+    connect(m_feed,
+            &RunFeed::providerStatesChanged,
+            m_providerStatus,
+            &ProviderStatusBar::setProviderStates);
+    connect(
+        m_feed, &RunFeed::ingestRateChanged, m_providerStatus, &ProviderStatusBar::setIngestRate);
+    connect(m_feed, &RunFeed::problem, this, &MainWindow::onProblem);
+}
+
+void MainWindow::setProfileName(const QString &name)
+{
+    m_profileName = name;
+    setWindowTitle(name.isEmpty() ? tr("Breaker") : tr("Breaker — %1").arg(name));
+}
+
+void MainWindow::showSelectedRun(const QByteArray &runId)
+{
+    const Run *run = m_runsModel->runById(runId);
+    if (!run)
+        return;
+    const bool otherRun = m_detail->runId() != runId;
+    m_detail->showRun(*run);
+    m_exportAction->setEnabled(true);
+    if (otherRun && m_feed)
+        m_feed->loadEvents(runId);
+}
+
+void MainWindow::onRunsLoaded()
+{
+    // A fresh page replaced the rows: keep the operator's selection if the run is still there.
+    const QByteArray selected = m_detail->runId();
+    if (selected.isEmpty())
+        return;
+    if (m_runsView->selectRun(selected)) {
+        if (const Run *run = m_runsModel->runById(selected))
+            m_detail->showRun(*run);
+    }
+}
+
+void MainWindow::onRunsChanged(const QList<QByteArray> &runIds)
+{
+    const QByteArray selected = m_detail->runId();
+    if (selected.isEmpty() || !runIds.contains(selected))
+        return;
+    if (const Run *run = m_runsModel->runById(selected))
+        m_detail->showRun(*run);
+}
+
+void MainWindow::onProblem(const QString &message)
+{
+    qCWarning(lcUi).noquote() << "provider problem:" << message;
+    m_providerStatus->addProblem(message);
+    m_problemLog->addProblem(message);
+    statusBar()->showMessage(message, kProblemMessageMs);
+}
+
+void MainWindow::setUtc(bool utc)
+{
+    m_runsModel->setUtc(utc);
+    m_detail->setUtc(utc);
+}
+
+Result<void> MainWindow::exportTimelineTo(const QString &path) const
+{
+    const std::optional<Run> run = m_detail->run();
+    if (!run)
+        return Error{Error::Kind::Invalid, tr("No run is selected."), path};
+    const QByteArray json = timelineToJson(*run, m_detail->timelineModel()->events());
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return Error{Error::Kind::Unavailable, file.errorString(), path};
+    if (file.write(json) != json.size() || !file.commit())
+        return Error{Error::Kind::Unavailable, file.errorString(), path};
+    return {};
+}
+
+void MainWindow::exportTimeline()
+{
+    const std::optional<Run> run = m_detail->run();
+    if (!run)
+        return;
+    auto *dialog = new QFileDialog(this, tr("Export timeline"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setAcceptMode(QFileDialog::AcceptSave);
+    dialog->setNameFilter(tr("JSON files (*.json)"));
+    dialog->setDefaultSuffix(QStringLiteral("json"));
+    dialog->selectFile(QStringLiteral("run-%1.json").arg(QString::fromUtf8(run->id)));
+    connect(dialog, &QFileDialog::fileSelected, this, [this](const QString &path) {
+        const Result<void> written = exportTimelineTo(path);
+        if (written) {
+            statusBar()->showMessage(tr("Timeline saved to %1").arg(path), kProblemMessageMs);
+        } else {
+            onProblem(
+                tr("Could not save the timeline to %1: %2").arg(path, written.error().message));
+        }
+    });
+    dialog->open(); // window-modal, returns at once
 }
 
 } // namespace Breaker

@@ -1,14 +1,88 @@
 #pragma once
 
+#include "models/Result.h"
+
 #include <QMainWindow>
+#include <QPointer>
+
+class QAction;
+class QComboBox;
+class QDockWidget;
+class QLineEdit;
+class QSplitter;
 
 namespace Breaker {
 
+class ProblemLog;
+class ProviderStatusBar;
+class RunDetailPane;
+class RunFeed;
+class RunsFilterProxy;
+class RunsTableModel;
+class RunsTableView;
+
+// The console's main window: search and filters on top, the runs table above the selected
+// run's detail (summary, timeline, attributes), provider states, ingest rate and problems in
+// the status bar. It only wires: the data comes from a RunFeed, the logic lives in the models
+// and widgets it holds. The feed is not owned and may be destroyed first.
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
 public:
-    explicit MainWindow(QWidget *parent = nullptr);
+    static constexpr int kRecentRunsLimit = 200;
+
+    explicit MainWindow(RunFeed *feed, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    // "Breaker — <profile name>" in the title bar.
+    void setProfileName(const QString &name);
+    QString profileName() const { return m_profileName; }
+
+    // Writes the selected run and its loaded timeline (timelineToJson) to `path`.
+    Result<void> exportTimelineTo(const QString &path) const;
+    // Asks for a file name (a window-modal dialog, no nested event loop), then exports.
+    void exportTimeline();
+
+    RunsTableModel *runsModel() const { return m_runsModel; }
+    RunsFilterProxy *runsProxy() const { return m_runsProxy; }
+    RunsTableView *runsView() const { return m_runsView; }
+    RunDetailPane *detailPane() const { return m_detail; }
+    ProviderStatusBar *providerStatus() const { return m_providerStatus; }
+    ProblemLog *problemLog() const { return m_problemLog; }
+    QLineEdit *searchField() const { return m_search; }
+    QComboBox *statusFilter() const { return m_statusFilter; }
+    QAction *utcAction() const { return m_utcAction; }
+    QAction *exportAction() const { return m_exportAction; }
+
+private:
+    void buildActions();
+    void buildToolBar();
+    void buildCentre();
+    void buildStatusBar();
+    void buildMenus();
+    void connectFeed();
+    void showSelectedRun(const QByteArray &runId);
+    void onRunsLoaded();
+    void onRunsChanged(const QList<QByteArray> &runIds);
+    void onProblem(const QString &message);
+    void setUtc(bool utc);
+
+    QPointer<RunFeed> m_feed;
+    QString m_profileName;
+    RunsTableModel *m_runsModel = nullptr;
+    RunsFilterProxy *m_runsProxy = nullptr;
+    RunsTableView *m_runsView = nullptr;
+    RunDetailPane *m_detail = nullptr;
+    QSplitter *m_splitter = nullptr;
+    QLineEdit *m_search = nullptr;
+    QComboBox *m_statusFilter = nullptr;
+    QAction *m_findAction = nullptr;
+    QAction *m_utcAction = nullptr;
+    QAction *m_exportAction = nullptr;
+    QAction *m_quitAction = nullptr;
+    ProviderStatusBar *m_providerStatus = nullptr;
+    ProblemLog *m_problemLog = nullptr;
+    QDockWidget *m_problemDock = nullptr;
 };
 
 } // namespace Breaker

@@ -1,17 +1,97 @@
+// breakerctl: the console's twin on the command line (DESIGN.md section 9).
 #include "BreakerVersion.h"
+#include "app/breakerctl/CtlContext.h"
+#include "app/services/LogSink.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 
+#include <cstdio>
+#include <cstring>
+
+using namespace Breaker;
+
+namespace {
+
+const char *kUsage =
+    "Commands:\n"
+    "  sandbox [--profile-out FILE] [--otlp-endpoint URL] [--rate R] [--burst]\n"
+    "          [--latency-ms LAYER=N]... [--fault LAYER=down|slow|error|garbage]...\n"
+    "                        run the sandbox fleet until SIGTERM\n"
+    "  daemon                the engine without a window; prints one line\n"
+    "                        READY {\"otlp\": \"HOST:PORT\", \"db\": PATH, \"profile\": PATH}\n"
+    "  runs [--status S] [--agent A] [--principal P] [--limit N]\n"
+    "  run RUN_ID            one run: fields, events (timeline), control map\n"
+    "  watch                 run updates as they happen (JSON Lines with --json)\n"
+    "\n"
+    "Exit status: 0 success; 1 ran but did not fully succeed; 2 usage or profile error;\n"
+    "3 the Store or the provider the command needed was unreachable.\n";
+
+} // namespace
+
 int main(int argc, char *argv[])
 {
+    // `sandbox` takes the sandbox's own options: hand the rest of the line to it untouched.
+    if (argc >= 2 && std::strcmp(argv[1], "sandbox") == 0) {
+        QCoreApplication app(argc, argv);
+        QCoreApplication::setApplicationName(QStringLiteral("breakerctl"));
+        QCoreApplication::setApplicationVersion(QStringLiteral(BREAKER_VERSION));
+        QCommandLineParser unused;
+        Ctl::Context ctx(unused, {});
+        return Ctl::runSandbox(ctx, argc, argv);
+    }
+
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("breakerctl"));
     QCoreApplication::setApplicationVersion(QStringLiteral(BREAKER_VERSION));
+
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("Breaker on the command line"));
+    parser.setApplicationDescription(QStringLiteral("Breaker on the command line: watch, approve, "
+                                                    "stop and audit AI agents.\n\n")
+                                     + QString::fromLatin1(kUsage));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.process(app);
-    return 0;
+    parser.addOptions({
+        {QStringLiteral("profile"), QStringLiteral("The profile (default: ~/.config/breaker/profile.json)."), QStringLiteral("FILE")},
+        {QStringLiteral("db"), QStringLiteral("The Store (default: ~/.local/share/breaker/breaker.db)."), QStringLiteral("FILE")},
+        {QStringLiteral("json"), QStringLiteral("Machine-readable output (one JSON document; JSON Lines for watch).")},
+        {QStringLiteral("status"), QStringLiteral("runs: only runs in this status."), QStringLiteral("S")},
+        {QStringLiteral("agent"), QStringLiteral("runs: only this agent."), QStringLiteral("A")},
+        {QStringLiteral("principal"), QStringLiteral("runs: only runs acting for this principal."), QStringLiteral("P")},
+        {QStringLiteral("limit"), QStringLiteral("runs: at most N runs, newest first (default 200)."), QStringLiteral("N")},
+        {QStringLiteral("otlp-listen"), QStringLiteral("daemon: where to receive OTLP (default: the profile's otlp provider)."), QStringLiteral("HOST:PORT")},
+    });
+    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("sandbox, daemon, runs, run, watch"));
+    parser.addPositionalArgument(QStringLiteral("args"), QStringLiteral("The command's arguments."), QStringLiteral("[args...]"));
+
+    if (!parser.parse(QCoreApplication::arguments())) {
+        std::fprintf(stderr, "breakerctl: %s\n", qPrintable(parser.errorText()));
+        return Ctl::UsageOrProfile;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        std::fputs(qPrintable(parser.helpText()), stdout);
+        return Ctl::Ok;
+    }
+    if (parser.isSet(QStringLiteral("version"))) {
+        std::printf("breakerctl %s\n", BREAKER_VERSION);
+        return Ctl::Ok;
+    }
+    QStringList positional = parser.positionalArguments();
+    if (positional.isEmpty()) {
+        std::fputs(qPrintable(parser.helpText()), stderr);
+        return Ctl::UsageOrProfile;
+    }
+    const QString command = positional.takeFirst();
+    LogSink::install(QStringLiteral("breakerctl"));
+    Ctl::Context ctx(parser, positional);
+    if (command == QLatin1String("runs"))
+        return Ctl::runRuns(ctx);
+    if (command == QLatin1String("run"))
+        return Ctl::runRun(ctx);
+    if (command == QLatin1String("watch"))
+        return Ctl::runWatch(ctx);
+    if (command == QLatin1String("daemon"))
+        return Ctl::runDaemon(ctx);
+    return ctx.fail(Ctl::UsageOrProfile,
+                    QStringLiteral("unknown command \"%1\" (see breakerctl --help)").arg(command));
 }

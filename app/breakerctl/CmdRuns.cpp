@@ -1,0 +1,252 @@
+// breakerctl runs | run ID | watch
+#include "app/breakerctl/CtlContext.h"
+
+#include "app/services/SignalWatcher.h"
+#include "models/RunJson.h"
+#include "models/Store.h"
+
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QTimer>
+
+
+namespace Breaker::Ctl {
+
+namespace {
+
+QString money(qint64 micros)
+{
+    return QStringLiteral("$%1").arg(double(micros) / 1e6, 0, 'f', micros < 10000 ? 4 : 2);
+}
+
+QString localTime(qint64 ms)
+{
+    return ms > 0 ? QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))
+                  : QStringLiteral("-");
+}
+
+QString text(const QByteArray &utf8)
+{
+    return utf8.isEmpty() ? QStringLiteral("-") : QString::fromUtf8(utf8);
+}
+
+QString runLine(const Run &r)
+{
+    return QStringLiteral("%1  %2 %3 %4 %5 %6 %7 %8 %9")
+        .arg(QString::fromUtf8(r.id), -16)
+        .arg(text(r.agent) + (r.agentBound ? QString() : QStringLiteral("*")), -16)
+        .arg(text(r.principal), -24)
+        .arg(QString::fromLatin1(toWireName(r.status)), -16)
+        .arg(localTime(r.startedMs), -19)
+        .arg(QStringLiteral("%1/%2").arg(r.inputTokens).arg(r.outputTokens), -13)
+        .arg(money(r.costMicros), 9)
+        .arg(QStringLiteral("tools %1 blocks %2").arg(r.toolCalls).arg(r.policyBlocks), -18)
+        .arg(r.approvalsPending > 0 ? QStringLiteral("approvals %1").arg(r.approvalsPending)
+                                    : QString());
+}
+
+QString runHeader()
+{
+    return QStringLiteral("%1  %2 %3 %4 %5 %6 %7 %8")
+        .arg(QStringLiteral("ID"), -16)
+        .arg(QStringLiteral("AGENT"), -16)
+        .arg(QStringLiteral("PRINCIPAL"), -24)
+        .arg(QStringLiteral("STATUS"), -16)
+        .arg(QStringLiteral("STARTED"), -19)
+        .arg(QStringLiteral("TOKENS IN/OUT"), -13)
+        .arg(QStringLiteral("COST"), 9)
+        .arg(QStringLiteral("CALLS"));
+}
+
+bool validStatus(const QString &status)
+{
+    return runStatusFromWireName(status.toUtf8()).has_value();
+}
+
+} // namespace
+
+int runRuns(Context &ctx)
+{
+    QCommandLineParser &p = ctx.parser();
+    RunQuery query;
+    query.status = p.value(QStringLiteral("status")).toUtf8();
+    query.agent = p.value(QStringLiteral("agent")).toUtf8();
+    query.principal = p.value(QStringLiteral("principal")).toUtf8();
+    if (!query.status.isEmpty() && !validStatus(p.value(QStringLiteral("status")))) {
+        return ctx.fail(UsageOrProfile,
+                        QStringLiteral("--status: unknown status \"%1\" (one of submitted, working, "
+                                       "waiting_approval, stopping, stopped, completed, failed, "
+                                       "rejected, unknown)")
+                            .arg(p.value(QStringLiteral("status"))));
+    }
+    if (p.isSet(QStringLiteral("limit"))) {
+        bool ok = false;
+        query.limit = p.value(QStringLiteral("limit")).toInt(&ok);
+        if (!ok || query.limit <= 0)
+            return ctx.fail(UsageOrProfile, QStringLiteral("--limit must be a positive number"));
+    }
+    auto store = ctx.openStore(true);
+    if (!store)
+        return ctx.fail(Unreachable, store.error());
+    auto runs = (*store)->runs(query);
+    if (!runs)
+        return ctx.fail(Unreachable, runs.error());
+
+    if (ctx.json()) {
+        QJsonArray list;
+        for (const Run &r : runs.value())
+            list.append(RunJson::run(r));
+        ctx.printJson(QJsonDocument(QJsonObject{{QStringLiteral("runs"), list}}));
+        return Ok;
+    }
+    ctx.out(runHeader());
+    for (const Run &r : runs.value())
+        ctx.out(runLine(r));
+    if (runs.value().empty())
+        ctx.out(QStringLiteral("(no runs)"));
+    return Ok;
+}
+
+int runRun(Context &ctx)
+{
+    if (ctx.args().size() != 1)
+        return ctx.fail(UsageOrProfile, QStringLiteral("usage: breakerctl run RUN_ID"));
+    const QByteArray id = ctx.args().first().toUtf8();
+
+    auto profile = ctx.loadProfile();
+    if (!profile)
+        return ctx.fail(UsageOrProfile, profile.error());
+    auto store = ctx.openStore(true);
+    if (!store)
+        return ctx.fail(Unreachable, store.error());
+    auto run = (*store)->run(id);
+    if (!run)
+        return ctx.fail(Unreachable, run.error());
+    if (!run.value())
+        return ctx.fail(NotFullySucceeded, QStringLiteral("no run with id %1").arg(ctx.args().first()));
+    const Run &r = *run.value();
+    auto events = (*store)->events(id);
+    if (!events)
+        return ctx.fail(Unreachable, events.error());
+
+    // The control map as the profile binds the run's agent now.
+    QJsonArray controlMap;
+    const AgentConfig *agent = nullptr;
+    if (profile.value() && r.agentBound)
+        agent = profile.value()->agent(QString::fromUtf8(r.agent));
+    if (agent) {
+        for (const LayerBinding &b : profile.value()->layersFor(*agent)) {
+            controlMap.append(QJsonObject{
+                {QStringLiteral("layer"), b.layer},
+                {QStringLiteral("state"), b.configured ? QStringLiteral("bound") : QStringLiteral("tbd")},
+                {QStringLiteral("provider"), b.provider.isEmpty() ? QJsonValue() : QJsonValue(b.provider)},
+                {QStringLiteral("detail"), b.configured ? QString() : QStringLiteral("no provider bound")}});
+        }
+    } else {
+        const QString why = profile.value() ? QStringLiteral("agent not in the profile")
+                                            : QStringLiteral("no profile");
+        for (const char *layer : kLayerIds) {
+            controlMap.append(QJsonObject{{QStringLiteral("layer"), QString::fromLatin1(layer)},
+                                          {QStringLiteral("state"), QStringLiteral("tbd")},
+                                          {QStringLiteral("provider"), QJsonValue()},
+                                          {QStringLiteral("detail"), why}});
+        }
+    }
+
+    if (ctx.json()) {
+        ctx.printJson(QJsonDocument(QJsonObject{{QStringLiteral("run"), RunJson::run(r)},
+                                                {QStringLiteral("events"), RunJson::events(events.value())},
+                                                {QStringLiteral("control_map"), controlMap}}));
+        return Ok;
+    }
+    ctx.out(QStringLiteral("Run %1").arg(QString::fromUtf8(r.id)));
+    ctx.out(QStringLiteral("  agent      %1%2").arg(text(r.agent), r.agentBound ? QString() : QStringLiteral(" (not in the profile)")));
+    ctx.out(QStringLiteral("  principal  %1").arg(text(r.principal)));
+    ctx.out(QStringLiteral("  status     %1").arg(QString::fromLatin1(toWireName(r.status))));
+    ctx.out(QStringLiteral("  provider   %1").arg(text(r.provider)));
+    ctx.out(QStringLiteral("  started    %1   ended %2").arg(localTime(r.startedMs), localTime(r.endedMs)));
+    ctx.out(QStringLiteral("  tokens     %1 in / %2 out   cost %3").arg(r.inputTokens).arg(r.outputTokens).arg(money(r.costMicros)));
+    ctx.out(QStringLiteral("  calls      %1 tool calls, %2 policy blocks, %3 data reads, %4 errors, %5 approvals pending")
+                .arg(r.toolCalls).arg(r.policyBlocks).arg(r.dataSources).arg(r.errors).arg(r.approvalsPending));
+    ctx.out(QStringLiteral("  ids        %1").arg(QString::fromUtf8(r.externalIdsJson)));
+    ctx.out(QStringLiteral("Control map"));
+    for (const auto &v : controlMap) {
+        const QJsonObject row = v.toObject();
+        ctx.out(QStringLiteral("  %1 %2 %3").arg(row.value(QStringLiteral("layer")).toString(), -14)
+                    .arg(row.value(QStringLiteral("state")).toString(), -6)
+                    .arg(row.value(QStringLiteral("provider")).isNull() ? row.value(QStringLiteral("detail")).toString()
+                                                                        : row.value(QStringLiteral("provider")).toString()));
+    }
+    ctx.out(QStringLiteral("Timeline (%1 events)").arg(events.value().size()));
+    const qint64 origin = events.value().empty() ? 0 : events.value().front().startNs;
+    for (const RunEvent &e : events.value()) {
+        ctx.out(QStringLiteral("  +%1 ms %2 %3 %4%5")
+                    .arg(double(e.startNs - origin) / 1e6, 9, 'f', 1)
+                    .arg(double(e.endNs - e.startNs) / 1e6, 8, 'f', 1)
+                    .arg(QString::fromLatin1(toWireName(e.kind)), -18)
+                    .arg(QString::fromUtf8(e.name))
+                    .arg(e.statusCode == 2 ? QStringLiteral("  [error]") : QString()));
+    }
+    return Ok;
+}
+
+int runWatch(Context &ctx)
+{
+    auto store = ctx.openStore(true);
+    if (!store)
+        return ctx.fail(Unreachable, store.error());
+    std::shared_ptr<Store> s = store.value();
+
+    // Runs changed since we started (by their updated time), polled twice a second; the
+    // data_version check keeps idle polls to one cheap PRAGMA.
+    qint64 since = QDateTime::currentMSecsSinceEpoch() - 1000;
+    qint64 lastVersion = -1;
+    QHash<QByteArray, QPair<qint64, RunStatus>> seen;
+    if (!ctx.json())
+        ctx.out(runHeader());
+
+    QTimer timer;
+    timer.setInterval(500);
+    int exitCode = Ok;
+    QObject::connect(&timer, &QTimer::timeout, [&] {
+        auto version = s->dataVersion();
+        if (!version) {
+            exitCode = ctx.fail(Unreachable, version.error());
+            QCoreApplication::exit(exitCode);
+            return;
+        }
+        if (version.value() == lastVersion)
+            return;
+        lastVersion = version.value();
+        RunQuery query;
+        query.limit = 1000;
+        query.updatedSinceMs = since;
+        auto runs = s->runs(query);
+        if (!runs)
+            return;
+        std::vector<Run> list = runs.value();
+        std::reverse(list.begin(), list.end()); // oldest first
+        for (const Run &r : list) {
+            auto it = seen.constFind(r.id);
+            const auto key = qMakePair(r.updatedMs + r.inputTokens + r.outputTokens + r.toolCalls, r.status);
+            if (it != seen.constEnd() && it.value() == key)
+                continue;
+            seen.insert(r.id, key);
+            since = std::max(since, r.updatedMs - 5000);
+            if (ctx.json())
+                ctx.printJsonLine(QJsonObject{{QStringLiteral("run"), RunJson::run(r)}});
+            else
+                ctx.out(runLine(r));
+        }
+    });
+    timer.start();
+
+    SignalWatcher watcher;
+    QObject::connect(&watcher, &SignalWatcher::terminationRequested, [] { QCoreApplication::exit(Ok); });
+    QCoreApplication::exec();
+    return exitCode;
+}
+
+} // namespace Breaker::Ctl

@@ -1,0 +1,209 @@
+#include "app/sandbox/Sandbox.h"
+
+#include "BreakerVersion.h"
+#include "app/sandbox/OtlpSender.h"
+#include "app/sandbox/SandboxFleet.h"
+#include "app/sandbox/SandboxProfile.h"
+#include "app/sandbox/SandboxRuntimeFolder.h"
+#include "models/Logging.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QHostAddress>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRandomGenerator>
+#include <QTcpServer>
+
+namespace Breaker {
+
+namespace {
+
+constexpr double kDefaultBurstRatePerMinute = 12000.0; // per agent: 200 runs a second
+constexpr double kBurstDurationScale = 0.02;           // a 5 s run takes 100 ms
+
+QByteArray jsonString(const QString &text)
+{
+    const QByteArray array = QJsonDocument(QJsonArray{text}).toJson(QJsonDocument::Compact);
+    return array.mid(1, array.size() - 2);
+}
+
+QString listenOf(const QUrl &endpoint)
+{
+    const int port = endpoint.port(endpoint.scheme() == QLatin1String("https") ? 443 : 80);
+    const QString host = endpoint.host();
+    const bool ipv6 = host.contains(QLatin1Char(':'));
+    return (ipv6 ? QLatin1Char('[') + host + QLatin1Char(']') : host) + QLatin1Char(':')
+           + QString::number(port);
+}
+
+} // namespace
+
+Sandbox::Sandbox(SandboxOptions options, QObject *parent)
+    : QObject(parent)
+    , m_options(std::move(options))
+{
+    connect(&m_progress, &QTimer::timeout, this, &Sandbox::logProgress);
+}
+
+Sandbox::~Sandbox()
+{
+    delete m_fleet; // before the sender its span handler feeds
+    m_fleet = nullptr;
+    delete m_sender;
+    m_sender = nullptr;
+}
+
+Result<quint16> Sandbox::pickFreeLoopbackPort()
+{
+    QTcpServer server;
+    if (!server.listen(QHostAddress::LocalHost, 0))
+        return makeError(Error::Kind::Unavailable,
+                         QStringLiteral("cannot find a free port on 127.0.0.1: %1").arg(server.errorString()));
+    const quint16 port = server.serverPort();
+    server.close();
+    return port;
+}
+
+QString Sandbox::runtimeFolder() const
+{
+    return m_folder ? m_folder->path() : QString();
+}
+
+QUrl Sandbox::otlpTracesUrl() const
+{
+    return Breaker::otlpTracesUrl(m_endpoint);
+}
+
+QStringList Sandbox::agentNames() const
+{
+    return m_fleet ? m_fleet->agentNames() : QStringList();
+}
+
+Result<void> Sandbox::start()
+{
+    if (m_fleet)
+        return makeError(Error::Kind::Internal, QStringLiteral("the sandbox is already running"));
+
+    auto folder = m_runtimeDirSet ? SandboxRuntimeFolder::create(m_runtimeDir)
+                                  : SandboxRuntimeFolder::createDefault();
+    if (!folder)
+        return folder.error();
+    m_folder = std::move(*folder);
+
+    if (m_options.otlpEndpoint.isEmpty()) {
+        auto port = pickFreeLoopbackPort();
+        if (!port)
+            return port.error();
+        m_endpoint = QUrl(QStringLiteral("http://127.0.0.1:%1").arg(*port));
+    } else {
+        m_endpoint = m_options.otlpEndpoint;
+    }
+
+    std::vector<AgentSpec> agents = defaultSandboxAgents();
+    m_profilePath = m_options.profileOut.isEmpty()
+                        ? m_folder->filePath(QStringLiteral("profile.json"))
+                        : QFileInfo(m_options.profileOut).absoluteFilePath();
+    const QByteArray profile = SandboxProfile::toJson(SandboxProfile::build(agents, listenOf(m_endpoint)));
+    auto written = SandboxProfile::write(m_profilePath, profile);
+    if (!written)
+        return written.error();
+
+    m_seed = m_options.seedGiven ? m_options.seed : QRandomGenerator::system()->generate64();
+    FleetConfig fleetConfig;
+    fleetConfig.ratePerMinute = m_options.rateGiven ? m_options.ratePerMinute
+                                : m_options.burst   ? kDefaultBurstRatePerMinute
+                                                    : m_options.ratePerMinute;
+    fleetConfig.durationScale = m_options.burst ? kBurstDurationScale : 1.0;
+    fleetConfig.speed = m_speed;
+    fleetConfig.seed = m_seed;
+
+    OtlpSenderConfig senderConfig;
+    senderConfig.url = otlpTracesUrl();
+    senderConfig.format = m_options.format;
+    senderConfig.batchWindowMs = m_options.burst ? 100 : 150;
+    senderConfig.maxBatchSpans = 512;
+
+    m_sender = new OtlpSender(senderConfig);
+    m_fleet = new SandboxFleet(std::move(agents), fleetConfig);
+    std::vector<int> resources;
+    for (int i = 0; i < m_fleet->agentCount(); ++i) {
+        resources.push_back(m_sender->addResource(m_fleet->agent(i).resourceAttributes(),
+                                                  QByteArrayLiteral("breaker.sandbox"),
+                                                  QByteArrayLiteral(BREAKER_VERSION)));
+    }
+    OtlpSender *sender = m_sender;
+    m_fleet->setSpanHandler([sender, resources](int agent, Otlp::OutSpan &&span) {
+        sender->enqueue(resources[size_t(agent)], std::move(span));
+    });
+    m_fleet->setThrottle([sender] { return sender->isBehind(); });
+
+    qCInfo(lcSandbox).nospace() << "sandbox started: profile " << m_profilePath << ", OTLP to "
+                                << senderConfig.url.toDisplayString() << " ("
+                                << otlpFormatName(m_options.format) << "), "
+                                << fleetConfig.ratePerMinute << " runs/min per agent"
+                                << (m_options.burst ? ", burst" : "") << ", seed " << m_seed;
+    if (!m_options.latencyMs.isEmpty() || !m_options.faults.isEmpty())
+        qCInfo(lcSandbox) << "latency and fault settings are stored; they apply to the sandbox's "
+                             "own providers, which this version does not serve yet";
+    m_fleet->start();
+    m_sinceProgress.start();
+    if (m_progressIntervalMs > 0)
+        m_progress.start(m_progressIntervalMs);
+    return {};
+}
+
+void Sandbox::shutdown(int flushTimeoutMs)
+{
+    if (m_shuttingDown)
+        return;
+    m_shuttingDown = true;
+    m_progress.stop();
+    if (!m_fleet) {
+        QMetaObject::invokeMethod(this, [this] { emit finished(true); }, Qt::QueuedConnection);
+        return;
+    }
+    logProgress();
+    m_fleet->stop();
+    connect(m_sender, &OtlpSender::flushed, this, [this](bool complete) {
+        const OtlpSender::Stats s = m_sender->stats();
+        qCInfo(lcSandbox).nospace() << "sandbox stopped: " << s.spansDelivered << " spans delivered, "
+                                    << s.spansDropped << " dropped, " << s.spansRejected
+                                    << " rejected" << (complete ? "" : " (flush deadline reached)");
+        emit finished(complete);
+    }, Qt::SingleShotConnection);
+    m_sender->flush(flushTimeoutMs);
+}
+
+QByteArray Sandbox::readyLine() const
+{
+    QByteArray agents;
+    for (const QString &name : agentNames()) {
+        if (!agents.isEmpty())
+            agents += ", ";
+        agents += jsonString(name);
+    }
+    return QByteArrayLiteral("READY {\"profile\": ") + jsonString(m_profilePath)
+           + QByteArrayLiteral(", \"otlp_endpoint\": ") + jsonString(m_endpoint.toString())
+           + QByteArrayLiteral(", \"agents\": [") + agents + QByteArrayLiteral("]}");
+}
+
+void Sandbox::logProgress()
+{
+    if (!m_fleet || !m_sender)
+        return;
+    const SandboxFleet::Stats f = m_fleet->stats();
+    const OtlpSender::Stats s = m_sender->stats();
+    const double seconds = std::max(m_sinceProgress.restart(), qint64(1)) / 1000.0;
+    const double rate = double(s.spansDelivered - m_lastDelivered) / seconds;
+    m_lastDelivered = s.spansDelivered;
+    qCInfo(lcSandbox).nospace() << "runs " << f.runsStarted << " started, " << f.activeRuns
+                                << " active (" << f.waitingApproval << " waiting approval), "
+                                << f.runsSkipped << " skipped, " << f.runsThrottled
+                                << " throttled; spans " << f.spansEnded
+                                << " ended, " << s.spansDelivered << " delivered ("
+                                << qRound(rate) << "/s), " << s.queuedSpans << " queued, "
+                                << s.spansDropped << " dropped, " << s.spansRejected << " rejected";
+}
+
+} // namespace Breaker

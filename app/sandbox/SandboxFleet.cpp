@@ -1,0 +1,222 @@
+#include "app/sandbox/SandboxFleet.h"
+
+#include "app/sandbox/SandboxAgent.h"
+#include "models/Logging.h"
+
+#include <QMetaMethod>
+
+#include <algorithm>
+
+namespace Breaker {
+
+namespace {
+// A start that is this far (in real time) behind its due time is skipped rather than caught
+// up with, so that an overloaded machine does not get a flood of runs at once.
+constexpr qint64 kMaxStartLagRealMs = 2000;
+} // namespace
+
+SandboxFleet::SandboxFleet(std::vector<AgentSpec> agents, FleetConfig config, QObject *parent)
+    : QObject(parent)
+    , m_config(config)
+    , m_clock(config.speed)
+{
+    if (!(m_config.ratePerMinute > 0))
+        m_config.ratePerMinute = 3.0;
+    if (!(m_config.durationScale > 0))
+        m_config.durationScale = 1.0;
+    m_config.maxActionsPerSlice = std::max(m_config.maxActionsPerSlice, 1);
+    for (int i = 0; i < int(agents.size()); ++i)
+        m_agents.push_back(std::make_unique<SandboxAgent>(std::move(agents[size_t(i)]), config.seed, i));
+    m_timer.setSingleShot(true);
+    connect(&m_timer, &QTimer::timeout, this, &SandboxFleet::onTimer);
+}
+
+SandboxFleet::~SandboxFleet() = default;
+
+const AgentSpec &SandboxFleet::agent(int index) const
+{
+    return m_agents.at(size_t(index))->spec();
+}
+
+QStringList SandboxFleet::agentNames() const
+{
+    QStringList names;
+    for (const auto &a : m_agents)
+        names << QString::fromUtf8(a->spec().name);
+    return names;
+}
+
+void SandboxFleet::start()
+{
+    if (m_running)
+        return;
+    m_running = true;
+    const qint64 now = m_clock.nowNs();
+    // Stagger the first runs a little so the agents do not move in lockstep.
+    const qint64 stagger = std::max<qint64>(qint64(300e6 * std::min(m_config.durationScale, 1.0)), 1000);
+    for (int i = 0; i < int(m_agents.size()); ++i) {
+        Entry e;
+        e.dueNs = now + stagger * i;
+        e.target = quint64(i);
+        e.startRun = true;
+        schedule(e);
+    }
+}
+
+void SandboxFleet::stop()
+{
+    m_running = false;
+    m_timer.stop();
+    m_queue = {};
+    for (const auto &[id, run] : m_runs)
+        m_agents[size_t(run->agent().index())]->runEnded();
+    m_runs.clear();
+}
+
+SandboxFleet::Stats SandboxFleet::stats() const
+{
+    Stats s = m_stats;
+    s.activeRuns = int(m_runs.size());
+    s.waitingApproval = int(std::count_if(m_runs.begin(), m_runs.end(), [](const auto &item) {
+        return item.second->state() == SandboxRun::State::AwaitingApproval;
+    }));
+    return s;
+}
+
+void SandboxFleet::schedule(Entry entry)
+{
+    entry.seq = m_nextSeq++;
+    const qint64 due = entry.dueNs;
+    m_queue.push(std::move(entry));
+    if (!m_inTimer && (!m_timer.isActive() || due < m_armedDueNs))
+        arm();
+}
+
+void SandboxFleet::arm()
+{
+    if (m_queue.empty()) {
+        m_timer.stop();
+        return;
+    }
+    m_armedDueNs = m_queue.top().dueNs;
+    m_timer.start(m_clock.realDelayMs(m_armedDueNs - m_clock.nowNs()));
+}
+
+void SandboxFleet::onTimer()
+{
+    m_inTimer = true;
+    const qint64 now = m_clock.nowNs();
+    int handled = 0;
+    while (!m_queue.empty() && m_queue.top().dueNs <= now && handled < m_config.maxActionsPerSlice) {
+        const Entry entry = m_queue.top();
+        m_queue.pop();
+        dispatch(entry);
+        ++handled;
+    }
+    m_inTimer = false;
+    if (m_running)
+        arm();
+}
+
+void SandboxFleet::dispatch(const Entry &entry)
+{
+    if (entry.startRun) {
+        startRun(int(entry.target), entry.dueNs);
+        return;
+    }
+    const auto it = m_runs.find(entry.target);
+    if (it == m_runs.end())
+        return; // the run was dropped
+    SandboxRun &run = *it->second;
+    m_output.clear();
+    SandboxRun::Scheduled action = entry.action;
+    action.dueNs = entry.dueNs;
+    run.handle(action, m_output);
+    applyOutput(run);
+}
+
+void SandboxFleet::startRun(int agentIndex, qint64 dueNs)
+{
+    if (!m_running)
+        return;
+    SandboxAgent &agent = *m_agents[size_t(agentIndex)];
+    const qint64 now = m_clock.nowNs();
+    qint64 nextBase = dueNs;
+    if (now - dueNs > m_clock.simulatedNs(kMaxStartLagRealMs)) {
+        ++m_stats.runsSkipped;
+        nextBase = now;
+        qCDebug(lcSandbox) << "skipping a late run start for" << agent.spec().name;
+    } else if (agent.activeRuns() >= m_config.maxActiveRunsPerAgent) {
+        ++m_stats.runsSkipped;
+    } else if (m_throttle && m_throttle()) {
+        ++m_stats.runsThrottled;
+    } else {
+        const ScenarioKind kind = agent.nextScenario();
+        auto run = std::make_unique<SandboxRun>(m_nextRunId++, agent,
+                                                agent.planRun(kind, m_config.durationScale));
+        SandboxRun &ref = *run;
+        const TraceId traceId = ref.plan().traceId;
+        m_runs.emplace(ref.id(), std::move(run));
+        agent.runStarted();
+        ++m_stats.runsStarted;
+        m_output.clear();
+        ref.handle({dueNs, SandboxRun::Action::Start, 0, 0}, m_output);
+        applyOutput(ref);
+        static const QMetaMethod startedSignal = QMetaMethod::fromSignal(&SandboxFleet::runStarted);
+        if (isSignalConnected(startedSignal)) {
+            emit runStarted(QString::fromUtf8(agent.spec().name),
+                            QString::fromLatin1(scenarioName(kind)), Otlp::toHex(traceId));
+        }
+        if (!m_running)
+            return; // a slot stopped the fleet
+    }
+    Entry next;
+    next.dueNs = nextBase + agent.nextIntervalNs(m_config.ratePerMinute);
+    next.target = quint64(agentIndex);
+    next.startRun = true;
+    schedule(next);
+}
+
+void SandboxFleet::applyOutput(SandboxRun &run)
+{
+    // Copy what is needed first: a handler or a slot may stop the fleet, which drops `run`.
+    const int agentIndex = run.agent().index();
+    const quint64 runId = run.id();
+    const bool finished = m_output.finished;
+    const ScenarioKind scenario = run.plan().scenario;
+    const TraceId traceId = run.plan().traceId;
+    const int statusCode = run.plan().rootStatusCode;
+
+    for (Otlp::OutSpan &span : m_output.spans) {
+        ++m_stats.spansEnded;
+        if (m_spanHandler)
+            m_spanHandler(agentIndex, std::move(span));
+    }
+    if (m_runs.find(runId) == m_runs.end()) {
+        m_output.clear();
+        return;
+    }
+    if (!finished) {
+        for (const SandboxRun::Scheduled &s : m_output.schedule) {
+            Entry e;
+            e.dueNs = s.dueNs;
+            e.target = runId;
+            e.action = s;
+            schedule(e);
+        }
+        m_output.clear();
+        return;
+    }
+    m_output.clear();
+    ++m_stats.runsFinished;
+    m_agents[size_t(agentIndex)]->runEnded();
+    m_runs.erase(runId);
+    static const QMetaMethod finishedSignal = QMetaMethod::fromSignal(&SandboxFleet::runFinished);
+    if (isSignalConnected(finishedSignal)) {
+        emit runFinished(QString::fromUtf8(m_agents[size_t(agentIndex)]->spec().name),
+                         QString::fromLatin1(scenarioName(scenario)), Otlp::toHex(traceId),
+                         statusCode);
+    }
+}
+
+} // namespace Breaker

@@ -1,0 +1,35 @@
+#pragma once
+
+#include "app/sandbox/AgentSpec.h"
+#include "models/Result.h"
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QString>
+
+#include <vector>
+
+namespace Breaker {
+
+// The profile the sandbox writes about itself (DESIGN.md section 5): name "sandbox", the
+// providers it has (for now the console's OTLP receiver) and its agents. Providers it does not
+// serve yet are simply absent, so the console shows those rows as TBD.
+class SandboxProfile
+{
+public:
+    static inline const QString kName = QStringLiteral("sandbox");
+
+    // `otlpListen` is HOST:PORT of the console's OTLP receiver ("[::1]:4318" for IPv6).
+    static QJsonObject build(const std::vector<AgentSpec> &agents, const QString &otlpListen);
+    static QByteArray toJson(const QJsonObject &profile);
+
+    // True when `content` is a profile the sandbox wrote (a JSON object whose name is "sandbox").
+    static bool isSandboxProfile(const QByteArray &content);
+
+    // Writes the file atomically, mode 0600. An existing file is replaced only when the sandbox
+    // wrote it; anything else is refused (Error::Kind::Conflict) so that a user's own profile
+    // is never overwritten.
+    static Result<void> write(const QString &path, const QByteArray &json);
+};
+
+} // namespace Breaker

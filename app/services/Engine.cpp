@@ -1,0 +1,158 @@
+#include "app/services/Engine.h"
+
+#include "app/services/Paths.h"
+#include "app/services/PriceTable.h"
+#include "app/services/RunMonitor.h"
+#include "app/services/Secrets.h"
+#include "connectors/observability/OtlpReceiver.h"
+#include "models/Logging.h"
+#include "models/Store.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFileInfo>
+
+namespace Breaker {
+
+namespace {
+
+PriceTable pricesFor(const std::optional<Profile> &profile)
+{
+    PriceTable table = PriceTable::builtin();
+    if (profile) {
+        for (const ModelPrice &p : profile->prices)
+            table.set(p.model.toUtf8(), PriceTable::Price{p.input, p.output});
+    }
+    return table;
+}
+
+} // namespace
+
+Engine::Engine(QObject *parent)
+    : QObject(parent)
+{
+}
+
+Engine::~Engine()
+{
+    delete m_receiver; // stop accepting before the monitor and the Store go
+    m_receiver = nullptr;
+    delete m_monitor;  // flushes the Store's writer
+    m_monitor = nullptr;
+}
+
+Result<void> Engine::start(const Options &options)
+{
+    m_profile = options.profile;
+
+    // One engine per Store: the lock names the process that holds it.
+    const QString runtime = Paths::runtimeDir();
+    if (runtime.isEmpty()) {
+        return makeError(Error::Kind::Unavailable, QStringLiteral("cannot create the runtime folder"),
+                         QStringLiteral("engine"));
+    }
+    const QByteArray lockKey = QCryptographicHash::hash(
+                                   QFileInfo(options.dbPath).absoluteFilePath().toUtf8(),
+                                   QCryptographicHash::Sha256)
+                                   .toHex()
+                                   .left(16);
+    m_lock = std::make_unique<QLockFile>(runtime + QStringLiteral("/engine-")
+                                         + QString::fromLatin1(lockKey) + QStringLiteral(".lock"));
+    m_lock->setStaleLockTime(0);
+    if (!m_lock->tryLock(0)) {
+        qint64 pid = 0;
+        QString host, app;
+        m_lock->getLockInfo(&pid, &host, &app);
+        return makeError(Error::Kind::Conflict,
+                         QStringLiteral("another engine (%1, pid %2) already runs on this Store; "
+                                        "use it, or stop it first")
+                             .arg(app.isEmpty() ? QStringLiteral("unknown program") : app)
+                             .arg(pid),
+                         options.dbPath);
+    }
+
+    QDir().mkpath(QFileInfo(options.dbPath).absolutePath());
+    auto store = Store::open(options.dbPath);
+    if (!store)
+        return store.error();
+    m_store = store.value();
+
+    m_monitor = new RunMonitor(m_store, pricesFor(m_profile), this);
+
+    OtlpReceiverOptions receiverOptions;
+    receiverOptions.address = options.listenAddress;
+    int port = options.listenPort;
+    const ProviderConfig *otlp = m_profile ? m_profile->observabilityReceiver() : nullptr;
+    if (otlp && port < 0) {
+        if (!otlp->listenHost.isEmpty()) {
+            const QString host = otlp->listenHost == QLatin1String("localhost")
+                                     ? QStringLiteral("127.0.0.1")
+                                     : otlp->listenHost;
+            receiverOptions.address = QHostAddress(host);
+        }
+        port = otlp->listenPort;
+    }
+    receiverOptions.port = quint16(port < 0 ? 4318 : port);
+    if (otlp && otlp->token) {
+        auto token = resolveSecret(*otlp->token);
+        if (!token) {
+            return makeError(Error::Kind::Invalid, token.error().message,
+                             QStringLiteral("providers.%1.token").arg(otlp->name));
+        }
+        receiverOptions.bearerToken = token.value();
+    }
+    m_receiver = new OtlpReceiver(receiverOptions, this);
+    m_receiver->setSink([this](std::shared_ptr<Otlp::DecodeResult> batch, OtlpReceiver::Reply reply) {
+        m_monitor->ingestSpans(std::move(batch->spans), [reply](const Result<void> &result) {
+            if (result.ok()) {
+                reply(SinkVerdict::accepted());
+            } else if (result.error().kind == Error::Kind::DiskFull) {
+                reply(SinkVerdict::unavailable(30, QStringLiteral("the Store's disk is full")));
+            } else {
+                reply(SinkVerdict::unavailable(5, result.error().message));
+            }
+        });
+    });
+    if (m_profile)
+        applyProfile(*m_profile);
+    auto listening = m_receiver->listen();
+    if (!listening)
+        return listening.error();
+    qCInfo(lcMonitor).noquote() << "engine up: OTLP on" << otlpHostPort() << "Store" << options.dbPath;
+    return {};
+}
+
+void Engine::applyProfile(const Profile &profile)
+{
+    m_profile = profile;
+    auto shared = std::make_shared<Profile>(profile);
+    m_monitor->setAgentResolver([shared](QByteArrayView name) -> std::optional<QByteArray> {
+        if (const AgentConfig *agent = shared->agentForOtelName(name))
+            return agent->name.toUtf8();
+        return std::nullopt;
+    });
+    m_monitor->setTelemetryProvider(telemetryProviderName().toUtf8());
+}
+
+QString Engine::telemetryProviderName() const
+{
+    if (m_profile) {
+        if (const ProviderConfig *otlp = m_profile->observabilityReceiver())
+            return otlp->name;
+    }
+    return QStringLiteral("otlp");
+}
+
+QString Engine::otlpHostPort() const
+{
+    if (!m_receiver)
+        return {};
+    return QStringLiteral("%1:%2").arg(m_receiver->address().toString()).arg(m_receiver->port());
+}
+
+QString Engine::otlpEndpoint() const
+{
+    return QStringLiteral("http://") + otlpHostPort();
+}
+
+} // namespace Breaker

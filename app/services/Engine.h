@@ -1,0 +1,59 @@
+#pragma once
+
+#include "models/Profile.h"
+#include "models/Result.h"
+
+#include <QHostAddress>
+#include <QLockFile>
+#include <QObject>
+#include <QString>
+
+#include <memory>
+#include <optional>
+
+namespace Breaker {
+
+class OtlpReceiver;
+class RunMonitor;
+class Store;
+
+// The engine of one profile (DESIGN.md section 3, Processes): the Store, the OTLP receiver and
+// the RunMonitor between them. The GUI and `breakerctl daemon` each own one; a second engine
+// on the same profile (or the same Store) is refused, naming the process that runs.
+class Engine : public QObject
+{
+    Q_OBJECT
+public:
+    struct Options
+    {
+        QString dbPath;
+        std::optional<Profile> profile;
+        QString profilePath;                // for the lock and for READY lines
+        QHostAddress listenAddress = QHostAddress(QHostAddress::LocalHost);
+        int listenPort = -1;                // -1: the profile's otlp `listen`, else 4318
+    };
+
+    explicit Engine(QObject *parent = nullptr);
+    ~Engine() override;
+
+    Result<void> start(const Options &options);
+    // Re-binds agents and prices (the sandbox writes its profile after the console started).
+    void applyProfile(const Profile &profile);
+
+    std::shared_ptr<Store> store() const { return m_store; }
+    RunMonitor *monitor() const { return m_monitor; }
+    OtlpReceiver *receiver() const { return m_receiver; }
+    const std::optional<Profile> &profile() const { return m_profile; }
+    QString otlpHostPort() const; // "127.0.0.1:4318"
+    QString otlpEndpoint() const; // "http://127.0.0.1:4318"
+    QString telemetryProviderName() const;
+
+private:
+    std::unique_ptr<QLockFile> m_lock;
+    std::shared_ptr<Store> m_store;
+    RunMonitor *m_monitor = nullptr;
+    OtlpReceiver *m_receiver = nullptr;
+    std::optional<Profile> m_profile;
+};
+
+} // namespace Breaker

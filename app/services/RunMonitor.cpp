@@ -1,0 +1,531 @@
+#include "app/services/RunMonitor.h"
+
+#include "connectors/observability/OtlpCodec.h"
+#include "models/Logging.h"
+#include "models/Store.h"
+
+#include <QCryptographicHash>
+#include <QDateTime>
+#include <QMetaMethod>
+#include <QPointer>
+
+#include <algorithm>
+
+namespace Breaker {
+
+// One ingest call: answered once every part of it is committed (or one part failed).
+struct RunMonitor::Ticket
+{
+    int pending = 0;
+    bool failed = false;
+    Error error;
+    Done done;
+
+    void addPart() { ++pending; }
+    void finishPart(const Result<void> &result)
+    {
+        if (!result.ok() && !failed) {
+            failed = true;
+            error = result.error();
+        }
+        if (--pending == 0 && done) {
+            Done d = std::move(done);
+            done = nullptr;
+            if (failed)
+                d(Result<void>(error));
+            else
+                d(Result<void>());
+        }
+    }
+};
+
+struct RunMonitor::RunState
+{
+    QByteArray id;
+    QByteArray agent;
+    bool bound = false;
+    QByteArray principal;
+    QByteArray delegationJson;
+    QByteArray goal;
+    RunStatus status = RunStatus::Unknown;
+    qint64 startedMs = 0;
+    qint64 updatedMs = 0;
+    qint64 endedMs = 0;
+    QList<QByteArray> traceIds;
+    QByteArray a2aTaskId;
+    QByteArray conversationId;
+    QByteArray langgraphThreadId;
+    QByteArray langgraphRunId;
+    qint64 lastTouchMs = 0;
+};
+
+namespace {
+
+constexpr int kMaxTracesPerRun = 16;
+constexpr qint64 kEvictAfterMs = 10 * 60 * 1000;
+
+bool isModelOperation(const QByteArray &op)
+{
+    return op == "chat" || op == "generate_content" || op == "text_completion"
+           || op == "embeddings";
+}
+
+bool isRunRootOperation(const QByteArray &op)
+{
+    return op == "invoke_agent" || op == "invoke_workflow";
+}
+
+EventKind classify(const Span &span)
+{
+    const QByteArray &op = span.operationName;
+    if (span.policyDecision == "deny")
+        return EventKind::PolicyBlock;
+    if (isModelOperation(op))
+        return EventKind::ModelCall;
+    if (op == "execute_tool")
+        return EventKind::ToolCall;
+    if (op == "retrieval" || !span.dbSystem.isEmpty())
+        return EventKind::DataAccess;
+    if (isRunRootOperation(op) || op == "create_agent")
+        return EventKind::AgentInvocation;
+    if (span.spendMinor >= 0)
+        return EventKind::Spend;
+    return EventKind::Span;
+}
+
+QByteArray jsonString(const QByteArray &utf8)
+{
+    QByteArray out;
+    out.reserve(utf8.size() + 2);
+    out += '"';
+    for (char c : utf8) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (u < 0x20) {
+            static constexpr char hex[] = "0123456789abcdef";
+            out += "\\u00";
+            out += hex[u >> 4];
+            out += hex[u & 0xf];
+        } else {
+            out += c;
+        }
+    }
+    out += '"';
+    return out;
+}
+
+} // namespace
+
+RunMonitor::RunMonitor(std::shared_ptr<Store> store, PriceTable prices, QObject *parent)
+    : QObject(parent)
+    , m_store(std::move(store))
+    , m_prices(std::move(prices))
+{
+    m_clock.start();
+    m_holdTimer.setInterval(250);
+    connect(&m_holdTimer, &QTimer::timeout, this, &RunMonitor::releaseExpiredHeld);
+}
+
+RunMonitor::~RunMonitor()
+{
+    // Let the writer finish while this object still exists; the queued callbacks it posts are
+    // discarded with the object.
+    if (m_store)
+        m_store->flush();
+}
+
+void RunMonitor::setAgentResolver(AgentResolver resolver)
+{
+    m_resolver = std::move(resolver);
+}
+
+void RunMonitor::setTelemetryProvider(const QByteArray &providerName)
+{
+    m_telemetryProvider = providerName;
+}
+
+void RunMonitor::setHoldMs(int ms)
+{
+    m_holdMs = std::max(ms, 0);
+}
+
+int RunMonitor::holdMs() const
+{
+    return m_holdMs;
+}
+
+int RunMonitor::heldSpanCount() const
+{
+    int n = 0;
+    for (const auto &list : m_held)
+        n += int(list.size());
+    return n;
+}
+
+QByteArray RunMonitor::traceKey(const QByteArray &traceHex)
+{
+    return QByteArrayLiteral("trace:") + traceHex;
+}
+
+QByteArray RunMonitor::a2aTaskKey(const QByteArray &taskId)
+{
+    return QByteArrayLiteral("a2a:") + taskId;
+}
+
+QByteArray RunMonitor::langgraphKey(const QByteArray &threadId, const QByteArray &runId)
+{
+    return QByteArrayLiteral("langgraph:") + threadId + ':' + runId;
+}
+
+QByteArray RunMonitor::runIdForKey(const QByteArray &key)
+{
+    // Deterministic, so that a run seen again after a restart keeps its id.
+    return 'r' + QCryptographicHash::hash(key, QCryptographicHash::Sha256).toHex().left(15);
+}
+
+RunMonitor::RunState *RunMonitor::createRun(const QByteArray &firstKey)
+{
+    auto state = std::make_shared<RunState>();
+    state->id = runIdForKey(firstKey);
+    RunState *raw = state.get();
+    m_runs.insert(state->id, std::move(state));
+    return raw;
+}
+
+void RunMonitor::addKey(RunState *run, const QByteArray &key,
+                        std::vector<std::pair<QByteArray, QByteArray>> &newKeys)
+{
+    auto it = m_keyToRun.constFind(key);
+    if (it != m_keyToRun.constEnd())
+        return;
+    m_keyToRun.insert(key, run->id);
+    newKeys.emplace_back(key, run->id);
+}
+
+RunMonitor::RunState *RunMonitor::resolveRun(const Span &span, const QByteArray &traceHex,
+                                             bool *identifying)
+{
+    QByteArray keys[3];
+    int n = 0;
+    if (!span.a2aTaskId.isEmpty())
+        keys[n++] = a2aTaskKey(span.a2aTaskId);
+    if (!span.langgraphThreadId.isEmpty() && !span.langgraphRunId.isEmpty())
+        keys[n++] = langgraphKey(span.langgraphThreadId, span.langgraphRunId);
+    keys[n++] = traceKey(traceHex);
+
+    for (int i = 0; i < n; ++i) {
+        auto it = m_keyToRun.constFind(keys[i]);
+        if (it != m_keyToRun.constEnd()) {
+            auto run = m_runs.constFind(it.value());
+            if (run != m_runs.constEnd()) {
+                *identifying = true;
+                return run.value().get();
+            }
+        }
+    }
+    *identifying = !span.hasParent || !span.agentName.isEmpty() || !span.a2aTaskId.isEmpty()
+                   || !span.principal.isEmpty() || !span.conversationId.isEmpty()
+                   || !span.langgraphRunId.isEmpty();
+    if (!*identifying)
+        return nullptr;
+    return createRun(keys[0]);
+}
+
+void RunMonitor::applySpan(RunState *run, const Span &span, const QByteArray &traceHex,
+                           std::vector<RunEvent> &events)
+{
+    const qint64 startMs = span.startNs / 1000000;
+    const qint64 endMs = span.endNs / 1000000;
+    if (run->startedMs == 0 || (startMs > 0 && startMs < run->startedMs))
+        run->startedMs = startMs;
+    run->updatedMs = std::max({run->updatedMs, endMs, startMs});
+    run->lastTouchMs = m_clock.elapsed();
+
+    if (!run->traceIds.contains(traceHex) && run->traceIds.size() < kMaxTracesPerRun)
+        run->traceIds.append(traceHex);
+    if (run->a2aTaskId.isEmpty())
+        run->a2aTaskId = span.a2aTaskId;
+    if (run->conversationId.isEmpty())
+        run->conversationId = span.conversationId;
+    if (run->langgraphThreadId.isEmpty())
+        run->langgraphThreadId = span.langgraphThreadId;
+    if (run->langgraphRunId.isEmpty())
+        run->langgraphRunId = span.langgraphRunId;
+
+    // Agent: the GenAI agent name, else the service that emitted the span.
+    if (!run->bound) {
+        const QByteArray &reported = !span.agentName.isEmpty() ? span.agentName : span.serviceName;
+        if (!reported.isEmpty() && (run->agent.isEmpty() || !span.agentName.isEmpty())) {
+            std::optional<QByteArray> bound = m_resolver ? m_resolver(reported) : std::nullopt;
+            run->agent = bound ? *bound : reported;
+            run->bound = bound.has_value();
+        }
+    }
+    if (run->principal.isEmpty())
+        run->principal = span.principal;
+    if (run->delegationJson.isEmpty())
+        run->delegationJson = span.delegationJson;
+
+    RunEvent event;
+    event.runId = run->id;
+    event.traceId = traceHex;
+    event.spanId = Otlp::toHex(span.spanId);
+    if (span.hasParent)
+        event.parentSpanId = Otlp::toHex(span.parentSpanId);
+    event.kind = classify(span);
+    event.name = span.name;
+    event.startNs = span.startNs;
+    event.endNs = span.endNs;
+    event.statusCode = span.statusCode;
+    event.attributesJson = span.attributesJson.isEmpty() ? QByteArrayLiteral("{}")
+                                                         : span.attributesJson;
+    if (event.kind == EventKind::ModelCall) {
+        event.inputTokens = std::max<qint64>(span.inputTokens, 0);
+        event.outputTokens = std::max<qint64>(span.outputTokens, 0);
+        const QByteArray &model = !span.responseModel.isEmpty() ? span.responseModel
+                                                                : span.requestModel;
+        event.costMicros = m_prices.costMicros(model, event.inputTokens, event.outputTokens);
+    }
+    if (isRunRootOperation(span.operationName) && run->goal.isEmpty())
+        run->goal = span.name;
+
+    if (!isTerminal(run->status) && run->status != RunStatus::WaitingApproval)
+        run->status = RunStatus::Working;
+
+    // Span events the console shows on the timeline: approvals (a project convention).
+    int index = 0;
+    std::vector<const SpanEvent *> ordered;
+    ordered.reserve(span.events.size());
+    for (const SpanEvent &e : span.events)
+        ordered.push_back(&e);
+    std::stable_sort(ordered.begin(), ordered.end(),
+                     [](const SpanEvent *a, const SpanEvent *b) { return a->timeNs < b->timeNs; });
+    for (const SpanEvent *e : ordered) {
+        ++index;
+        EventKind kind;
+        if (e->name == "approval.requested")
+            kind = EventKind::ApprovalRequested;
+        else if (e->name == "approval.decided")
+            kind = EventKind::ApprovalDecided;
+        else
+            continue;
+        RunEvent approval;
+        approval.runId = run->id;
+        approval.traceId = traceHex;
+        approval.spanId = event.spanId + '#' + QByteArray::number(index);
+        approval.parentSpanId = event.spanId;
+        approval.kind = kind;
+        approval.name = e->name;
+        approval.startNs = e->timeNs;
+        approval.endNs = e->timeNs;
+        approval.attributesJson = e->attributesJson.isEmpty() ? QByteArrayLiteral("{}")
+                                                              : e->attributesJson;
+        events.push_back(std::move(approval));
+        if (!isTerminal(run->status)) {
+            run->status = kind == EventKind::ApprovalRequested ? RunStatus::WaitingApproval
+                                                               : RunStatus::Working;
+        }
+    }
+
+    // The run's own root span ends the run (a runtime connector, when bound, has the last word).
+    if (!span.hasParent && span.endNs > 0) {
+        run->status = span.statusCode == 2 ? RunStatus::Failed : RunStatus::Completed;
+        run->endedMs = std::max(run->endedMs, endMs);
+    }
+    events.push_back(std::move(event));
+}
+
+Run RunMonitor::snapshot(const RunState &state) const
+{
+    Run run;
+    run.id = state.id;
+    run.agent = state.agent;
+    run.agentBound = state.bound;
+    run.principal = state.principal;
+    run.delegationJson = state.delegationJson;
+    run.provider = m_telemetryProvider;
+    run.goal = state.goal;
+    run.status = state.status;
+    run.startedMs = state.startedMs;
+    run.updatedMs = state.updatedMs;
+    run.endedMs = state.endedMs;
+
+    QByteArray ids = "{";
+    auto add = [&ids](const char *key, const QByteArray &value) {
+        if (value.isEmpty())
+            return;
+        if (ids.size() > 1)
+            ids += ',';
+        ids += '"';
+        ids += key;
+        ids += "\":";
+        ids += jsonString(value);
+    };
+    if (!state.traceIds.isEmpty())
+        add("trace_id", state.traceIds.first());
+    add("a2a_task_id", state.a2aTaskId);
+    add("conversation_id", state.conversationId);
+    add("langgraph_thread_id", state.langgraphThreadId);
+    add("langgraph_run_id", state.langgraphRunId);
+    ids += '}';
+    run.externalIdsJson = ids;
+    return run;
+}
+
+void RunMonitor::ingestSpans(std::vector<Span> spans, Done done)
+{
+    auto ticket = std::make_shared<Ticket>();
+    ticket->done = std::move(done);
+    ticket->addPart(); // this call itself
+
+    std::vector<RunEvent> events;
+    events.reserve(spans.size());
+    std::vector<std::pair<QByteArray, QByteArray>> keys;
+    std::vector<QByteArray> touched;
+    std::vector<std::shared_ptr<Ticket>> tickets;
+    tickets.push_back(ticket);
+
+    const qint64 nowMs = m_clock.elapsed();
+    for (Span &span : spans) {
+        const QByteArray traceHex = Otlp::toHex(span.traceId);
+        bool identifying = false;
+        RunState *run = resolveRun(span, traceHex, &identifying);
+        if (!run) {
+            ticket->addPart();
+            m_held[traceHex].push_back(Held{std::move(span), ticket, nowMs});
+            if (!m_holdTimer.isActive())
+                m_holdTimer.start();
+            continue;
+        }
+        addKey(run, traceKey(traceHex), keys);
+        if (!span.a2aTaskId.isEmpty())
+            addKey(run, a2aTaskKey(span.a2aTaskId), keys);
+        if (!span.langgraphThreadId.isEmpty() && !span.langgraphRunId.isEmpty())
+            addKey(run, langgraphKey(span.langgraphThreadId, span.langgraphRunId), keys);
+        applySpan(run, span, traceHex, events);
+        if (std::find(touched.begin(), touched.end(), run->id) == touched.end())
+            touched.push_back(run->id);
+
+        // Children that waited for this trace's run join it now.
+        auto held = m_held.find(traceHex);
+        if (held != m_held.end()) {
+            std::vector<Held> waiting = std::move(held.value());
+            m_held.erase(held);
+            for (Held &h : waiting) {
+                applySpan(run, h.span, traceHex, events);
+                tickets.push_back(h.ticket);
+            }
+        }
+    }
+    m_spansIngested += qint64(spans.size());
+
+    if (events.empty()) {
+        ticket->finishPart(Result<void>());
+        return;
+    }
+    submit(std::move(touched), std::move(events), std::move(keys), std::move(tickets));
+}
+
+void RunMonitor::releaseExpiredHeld()
+{
+    const qint64 nowMs = m_clock.elapsed();
+    std::vector<RunEvent> events;
+    std::vector<std::pair<QByteArray, QByteArray>> keys;
+    std::vector<QByteArray> touched;
+    std::vector<std::shared_ptr<Ticket>> tickets;
+    for (auto it = m_held.begin(); it != m_held.end();) {
+        const bool expired = std::any_of(it->begin(), it->end(), [&](const Held &h) {
+            return nowMs - h.heldAtMs >= m_holdMs;
+        });
+        if (!expired) {
+            ++it;
+            continue;
+        }
+        // No span ever identified this trace: it becomes a run of its own, named after the
+        // service that sent it.
+        const QByteArray traceHex = it.key();
+        RunState *run = createRun(traceKey(traceHex));
+        addKey(run, traceKey(traceHex), keys);
+        for (Held &h : it.value()) {
+            applySpan(run, h.span, traceHex, events);
+            tickets.push_back(h.ticket);
+        }
+        touched.push_back(run->id);
+        it = m_held.erase(it);
+    }
+    if (m_held.isEmpty())
+        m_holdTimer.stop();
+
+    // Forget runs that ended (or went quiet) long ago; the Store keeps them.
+    for (auto it = m_runs.begin(); it != m_runs.end();) {
+        if (nowMs - it.value()->lastTouchMs > kEvictAfterMs) {
+            const QByteArray id = it.key();
+            for (auto k = m_keyToRun.begin(); k != m_keyToRun.end();) {
+                if (k.value() == id)
+                    k = m_keyToRun.erase(k);
+                else
+                    ++k;
+            }
+            it = m_runs.erase(it);
+        } else {
+            ++it;
+        }
+    }
+
+    if (!events.empty())
+        submit(std::move(touched), std::move(events), std::move(keys), std::move(tickets));
+}
+
+void RunMonitor::submit(std::vector<QByteArray> touchedRuns, std::vector<RunEvent> events,
+                        std::vector<std::pair<QByteArray, QByteArray>> keys,
+                        std::vector<std::shared_ptr<Ticket>> tickets)
+{
+    WriteBatch batch;
+    batch.runs.reserve(touchedRuns.size());
+    for (const QByteArray &id : touchedRuns) {
+        auto it = m_runs.constFind(id);
+        if (it != m_runs.constEnd())
+            batch.runs.push_back(snapshot(*it.value()));
+    }
+    std::vector<RunEvent> liveEvents;
+    if (isSignalConnected(QMetaMethod::fromSignal(&RunMonitor::eventsCommitted)))
+        liveEvents = events;
+    batch.events = std::move(events);
+    batch.keys.reserve(keys.size());
+    for (auto &[key, runId] : keys)
+        batch.keys.push_back(RunKey{std::move(key), std::move(runId)});
+
+    QPointer<RunMonitor> self(this);
+    m_store->submit(std::move(batch),
+                    [self, tickets = std::move(tickets),
+                     liveEvents = std::move(liveEvents)](const Result<WriteOutcome> &outcome) {
+                        // Writer thread: hop back to the monitor's thread.
+                        Result<void> status;
+                        std::vector<Run> runs;
+                        if (outcome.ok())
+                            runs = outcome.value().runs;
+                        else
+                            status = Result<void>(outcome.error());
+                        if (!self)
+                            return;
+                        QMetaObject::invokeMethod(
+                            self.data(),
+                            [self, tickets, status, runs = std::move(runs), liveEvents]() {
+                                if (!status.ok()) {
+                                    qCWarning(lcMonitor) << "write failed:" << status.error().message;
+                                    emit self->writeFailed(status.error().message);
+                                } else {
+                                    emit self->runsCommitted(runs);
+                                    if (!liveEvents.empty())
+                                        emit self->eventsCommitted(liveEvents);
+                                }
+                                for (const auto &t : tickets)
+                                    t->finishPart(status);
+                            },
+                            Qt::QueuedConnection);
+                    });
+}
+
+} // namespace Breaker

@@ -1,0 +1,103 @@
+#pragma once
+
+#include "app/services/PriceTable.h"
+#include "models/Result.h"
+#include "models/RunTypes.h"
+#include "models/Span.h"
+
+#include <QByteArray>
+#include <QElapsedTimer>
+#include <QHash>
+#include <QObject>
+#include <QTimer>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace Breaker {
+
+class Store;
+
+// Turns telemetry (and, later, runtime updates) into runs and timeline events, and hands them
+// to the Store's writer (DESIGN.md section 3). Lives on one thread (the GUI's or the daemon's);
+// the Store commits on its own thread and the results come back here as queued calls.
+//
+// Correlation: a run is identified by, in order of precedence, the A2A task id
+// (span attribute a2a.task.id), the LangGraph (thread id, run id), else the trace id of its
+// spans. A span that carries none of the identifying attributes (no agent name, principal,
+// conversation or task id), has a parent, and belongs to a trace not seen yet is held for up to
+// holdMs() until a span of its trace identifies the run; only then is it written. Its HTTP
+// request is answered after that write, so nothing acknowledged is ever only in memory.
+class RunMonitor : public QObject
+{
+    Q_OBJECT
+public:
+    // Maps a reported agent name (gen_ai.agent.name or service.name) to the profile's agent
+    // name, or nullopt when the agent is not in the profile (the run is shown unbound).
+    using AgentResolver = std::function<std::optional<QByteArray>(QByteArrayView reportedName)>;
+    using Done = std::function<void(const Result<void> &)>;
+
+    RunMonitor(std::shared_ptr<Store> store, PriceTable prices, QObject *parent = nullptr);
+    ~RunMonitor() override;
+
+    void setAgentResolver(AgentResolver resolver);
+    void setTelemetryProvider(const QByteArray &providerName);
+    void setHoldMs(int ms);
+    int holdMs() const;
+
+    // Correlates, writes, and calls `done` (on this thread) once every span is committed or
+    // the write failed (Error::Kind::DiskFull when the disk is full).
+    void ingestSpans(std::vector<Span> spans, Done done);
+
+    qint64 spansIngested() const { return m_spansIngested; }
+    int heldSpanCount() const;
+
+    // Key formats shared with the runtime connectors.
+    static QByteArray traceKey(const QByteArray &traceHex);
+    static QByteArray a2aTaskKey(const QByteArray &taskId);
+    static QByteArray langgraphKey(const QByteArray &threadId, const QByteArray &runId);
+    static QByteArray runIdForKey(const QByteArray &key);
+
+signals:
+    // Runs as committed (after each write), and the events that write inserted.
+    void runsCommitted(const std::vector<Breaker::Run> &runs);
+    void eventsCommitted(const std::vector<Breaker::RunEvent> &events);
+    void writeFailed(const QString &message);
+
+private:
+    struct Ticket;
+    struct RunState;
+    struct Held
+    {
+        Span span;
+        std::shared_ptr<Ticket> ticket;
+        qint64 heldAtMs = 0;
+    };
+
+    RunState *resolveRun(const Span &span, const QByteArray &traceHex, bool *identifying);
+    RunState *createRun(const QByteArray &firstKey);
+    void addKey(RunState *run, const QByteArray &key, std::vector<std::pair<QByteArray, QByteArray>> &newKeys);
+    void applySpan(RunState *run, const Span &span, const QByteArray &traceHex,
+                   std::vector<RunEvent> &events);
+    void releaseExpiredHeld();
+    void submit(std::vector<QByteArray> touchedRuns, std::vector<RunEvent> events,
+                std::vector<std::pair<QByteArray, QByteArray>> keys,
+                std::vector<std::shared_ptr<Ticket>> tickets);
+    Run snapshot(const RunState &state) const;
+
+    std::shared_ptr<Store> m_store;
+    PriceTable m_prices;
+    AgentResolver m_resolver;
+    QByteArray m_telemetryProvider = "otlp";
+    int m_holdMs = 3000;
+    QHash<QByteArray, QByteArray> m_keyToRun;             // external key → run id
+    QHash<QByteArray, std::shared_ptr<RunState>> m_runs;  // run id → live state
+    QHash<QByteArray, std::vector<Held>> m_held;          // trace hex → held spans
+    QTimer m_holdTimer;
+    qint64 m_spansIngested = 0;
+    QElapsedTimer m_clock;
+};
+
+} // namespace Breaker
