@@ -95,7 +95,6 @@ private:
     QVariant sortData(const Run &run, int column) const;
     QVariant toolTipData(const Run &run, int column) const;
     qint64 durationMs(const Run &run) const;
-    void rebuildIndex();
     void updateTicking();
     void
     emitRowRanges(std::vector<int> rows, int firstColumn, int lastColumn, const QList<int> &roles);

@@ -9,6 +9,8 @@
 #include "models/Store.h"
 
 #include <QCryptographicHash>
+#include <QDateTime>
+#include <QThreadPool>
 #include <QDir>
 #include <QFileInfo>
 
@@ -118,6 +120,12 @@ Result<void> Engine::start(const Options &options)
     auto listening = m_receiver->listen();
     if (!listening)
         return listening.error();
+    // Retention for runs and events (never the audit trail), from the profile: at start and
+    // every ten minutes, on a worker thread.
+    m_retentionTimer.setInterval(10 * 60 * 1000);
+    connect(&m_retentionTimer, &QTimer::timeout, this, &Engine::applyRetention);
+    m_retentionTimer.start();
+    applyRetention();
     qCInfo(lcMonitor).noquote() << "engine up: OTLP on" << otlpHostPort() << "Store" << options.dbPath;
     return {};
 }
@@ -132,6 +140,25 @@ void Engine::applyProfile(const Profile &profile)
         return std::nullopt;
     });
     m_monitor->setTelemetryProvider(telemetryProviderName().toUtf8());
+}
+
+void Engine::applyRetention()
+{
+    if (!m_profile || !m_store)
+        return;
+    RetentionPolicy policy;
+    policy.maxAgeDays = m_profile->retention.eventsDays.value_or(0);
+    policy.maxEvents = m_profile->retention.maxEvents.value_or(0);
+    if (policy.maxAgeDays == 0 && policy.maxEvents == 0)
+        return;
+    auto store = m_store;
+    QThreadPool::globalInstance()->start([store, policy] {
+        auto removed = store->applyRetention(policy, QDateTime::currentMSecsSinceEpoch());
+        if (!removed)
+            qCWarning(lcStore) << "retention failed:" << removed.error().message;
+        else if (removed.value() > 0)
+            qCInfo(lcStore) << "retention removed" << removed.value() << "rows";
+    });
 }
 
 QString Engine::telemetryProviderName() const

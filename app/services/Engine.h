@@ -7,6 +7,7 @@
 #include <QLockFile>
 #include <QObject>
 #include <QString>
+#include <QTimer>
 
 #include <memory>
 #include <optional>
@@ -49,7 +50,10 @@ public:
     QString telemetryProviderName() const;
 
 private:
+    void applyRetention();
+
     std::unique_ptr<QLockFile> m_lock;
+    QTimer m_retentionTimer;
     std::shared_ptr<Store> m_store;
     RunMonitor *m_monitor = nullptr;
     OtlpReceiver *m_receiver = nullptr;
