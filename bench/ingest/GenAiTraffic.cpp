@@ -96,6 +96,20 @@ GenAiTraffic::GenAiTraffic(quint64 seed, int spansPerBatch)
 {
 }
 
+template<size_t N>
+void GenAiTraffic::newId(std::array<uint8_t, N> &id)
+{
+    if (!m_sequentialIds) {
+        randomId(m_rng, id);
+        return;
+    }
+    // Big-endian counter: ids sort in creation order, so index inserts append.
+    id.fill(0);
+    const quint64 v = ++m_idCounter;
+    for (size_t i = 0; i < 8; ++i)
+        id[N - 1 - i] = uint8_t(v >> (8 * i));
+}
+
 QByteArray GenAiTraffic::token(int chars)
 {
     static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -119,9 +133,9 @@ void GenAiTraffic::makeTrace(int spans)
     const int agentIndex = int(m_rng() % kAgents.size());
     const Agent &agent = kAgents[size_t(agentIndex)];
     TraceId trace{};
-    randomId(m_rng, trace);
+    newId(trace);
     SpanId root{};
-    randomId(m_rng, root);
+    newId(root);
 
     const qint64 rootStart = m_clockNs;
     m_clockNs += 2'000'000; // a new run every 2 ms of simulated time
@@ -133,7 +147,7 @@ void GenAiTraffic::makeTrace(int spans)
     for (int i = 1; i < spans; ++i) {
         OutSpan s;
         s.traceId = trace;
-        randomId(m_rng, s.spanId);
+        newId(s.spanId);
         s.parentSpanId = root;
         s.hasParent = true;
         s.startNs = t;

@@ -33,6 +33,10 @@ class GenAiTraffic
 public:
     explicit GenAiTraffic(quint64 seed, int spansPerBatch = 512);
 
+    // Trace and span ids from a counter instead of random (an experiment: how much do random
+    // ids cost the Store's (trace_id, span_id) and run-id indexes?).
+    void setSequentialIds(bool on) { m_sequentialIds = on; }
+
     // The next request's spans (grouped by agent service), or an empty vector when `total`
     // spans have been produced. The last trace is cut short so that the total is exact; it
     // still ends with its root.
@@ -50,7 +54,12 @@ private:
     QByteArray token(int chars);
     QByteArray hex(int chars);
 
+    template<size_t N>
+    void newId(std::array<uint8_t, N> &id);
+
     std::mt19937_64 m_rng;
+    bool m_sequentialIds = false;
+    quint64 m_idCounter = 0;
     int m_spansPerBatch;
     qint64 m_produced = 0;     // spans generated into m_queue so far
     qint64 m_clockNs = 1795665566992000000LL;

@@ -1,7 +1,7 @@
 // bench_ingest: OTLP ingest from HTTP body to committed rows (docs/BENCHMARKS.md, "Ingest").
 //
 //   bench_ingest [--format json|proto] [--spans N] [--batch N] [--connections N]
-//                [--phases parse,store,e2e] [--dir DIR] [--seed N]
+//                [--phases parse,store,e2e] [--dir DIR] [--seed N] [--sequential-ids]
 //
 // One run measures, on the same pre-encoded bodies (GenAI traces of 5-20 spans, see
 // GenAiTraffic.h):
@@ -15,6 +15,8 @@
 //          sent to the last 200 (the receiver answers only after commit).
 // The ceiling is min(parse, store); the target is e2e >= 100,000 spans/s and >= 0.6 x ceiling.
 // Rates are wall clock; the process CPU time is printed beside them (the machine may be shared).
+// --sequential-ids (an experiment, not the benchmark): trace and span ids from a counter
+// instead of random, to show what random ids cost the Store's indexes.
 #include "app/services/Engine.h"
 #include "app/services/PriceTable.h"
 #include "app/services/RunMonitor.h"
@@ -28,6 +30,7 @@
 #include <QDir>
 #include <QEventLoop>
 #include <QFile>
+#include <QHash>
 #include <QFileInfo>
 #include <QLoggingCategory>
 #include <QTemporaryDir>
@@ -57,13 +60,15 @@ struct Options
     QStringList phases = {QStringLiteral("parse"), QStringLiteral("store"), QStringLiteral("e2e")};
     QString dir;
     quint64 seed = 20251127;
+    bool sequentialIds = false;
 };
 
 [[noreturn]] void usage(const char *why)
 {
     std::fprintf(stderr,
                  "bench_ingest: %s\nusage: bench_ingest [--format json|proto] [--spans N] [--batch N]\n"
-                 "                    [--connections N] [--phases parse,store,e2e] [--dir DIR] [--seed N]\n",
+                 "                    [--connections N] [--phases parse,store,e2e] [--dir DIR] [--seed N]\n"
+                 "                    [--sequential-ids]\n",
                  why);
     std::exit(2);
 }
@@ -95,6 +100,8 @@ Options parseArgs(const QStringList &args)
             o.dir = value();
         } else if (a == QLatin1String("--seed")) {
             o.seed = value().toULongLong();
+        } else if (a == QLatin1String("--sequential-ids")) {
+            o.sequentialIds = true;
         } else {
             usage("unknown argument");
         }
@@ -169,6 +176,42 @@ qint64 storageWriteBytes()
     return -1;
 }
 
+// Per-thread scheduler accounting (/proc/self/task/*/schedstat: ns on a CPU, ns runnable but
+// waiting for one). On a shared machine the second number says how much of the wall time the
+// process's threads spent queued behind other processes.
+struct SchedSample
+{
+    QHash<QByteArray, QPair<qint64, qint64>> byTask;
+};
+
+SchedSample schedSample()
+{
+    SchedSample s;
+    const QDir tasks(QStringLiteral("/proc/self/task"));
+    for (const QString &tid : tasks.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        QFile f(tasks.filePath(tid) + QStringLiteral("/schedstat"));
+        if (!f.open(QIODevice::ReadOnly))
+            continue;
+        const QList<QByteArray> parts = f.readAll().trimmed().split(' ');
+        if (parts.size() >= 2)
+            s.byTask.insert(tid.toLatin1(), {parts[0].toLongLong(), parts[1].toLongLong()});
+    }
+    return s;
+}
+
+QByteArray schedDelta(const SchedSample &before, const SchedSample &after)
+{
+    qint64 run = 0;
+    qint64 wait = 0;
+    for (auto it = after.byTask.cbegin(); it != after.byTask.cend(); ++it) {
+        const auto b = before.byTask.value(it.key(), {0, 0});
+        run += it.value().first - b.first;
+        wait += it.value().second - b.second;
+    }
+    return QByteArray::number(double(run) / 1e9, 'f', 1) + " s on a CPU, "
+           + QByteArray::number(double(wait) / 1e9, 'f', 1) + " s runnable but waiting for a CPU";
+}
+
 double percentile(std::vector<double> v, double p)
 {
     if (v.empty())
@@ -189,6 +232,7 @@ Traffic makeTraffic(const Options &o)
 {
     Traffic t;
     Bench::GenAiTraffic gen(o.seed, o.batch);
+    gen.setSequentialIds(o.sequentialIds);
     for (;;) {
         const std::vector<Otlp::OutResourceSpans> request = gen.nextRequest(o.spans);
         if (request.empty())
@@ -300,6 +344,7 @@ Rate storeOnly(const Options &o, const Traffic &t, const QString &dir)
         };
         phaseMark("store-only start");
         const qint64 written0 = storageWriteBytes();
+        const SchedSample sched0 = schedSample();
         const double cpu0 = processCpuSeconds();
         const double mainCpu0 = threadCpuSeconds();
         const auto start = Clock::now();
@@ -317,6 +362,7 @@ Rate storeOnly(const Options &o, const Traffic &t, const QString &dir)
                     rate.spansPerSecond, rate.cpuSeconds, double(t.stats.spans) / rate.cpuSeconds,
                     failures ? " WITH FAILURES" : "", loadAverage().constData());
         const qint64 written = storageWriteBytes() - written0;
+        std::printf("  threads of the process: %s\n", schedDelta(sched0, schedSample()).constData());
         std::printf("  CPU split: RunMonitor thread %.2f s (%.1f us/span), other threads (Store writer) %.2f s (%.1f us/span)\n",
                     mainCpu, mainCpu * 1e6 / double(t.stats.spans), rate.cpuSeconds - mainCpu,
                     (rate.cpuSeconds - mainCpu) * 1e6 / double(t.stats.spans));
@@ -354,6 +400,7 @@ Rate endToEnd(const Options &o, const Traffic &t, const QString &dir)
     constexpr qint64 kSegment = 100'000;
     phaseMark("e2e start");
     const qint64 written0 = storageWriteBytes();
+    const SchedSample sched0 = schedSample();
     const double cpu0 = processCpuSeconds();
     const double mainCpu0 = threadCpuSeconds();
     QMetaObject::invokeMethod(&context, [&] {
@@ -364,6 +411,7 @@ Rate endToEnd(const Options &o, const Traffic &t, const QString &dir)
     loop.exec();
     const double cpu = processCpuSeconds() - cpu0;
     const double mainCpu = threadCpuSeconds() - mainCpu0;
+    const QByteArray sched = schedDelta(sched0, schedSample());
     phaseMark("e2e end");
     QMetaObject::invokeMethod(
         &context,
@@ -388,6 +436,7 @@ Rate endToEnd(const Options &o, const Traffic &t, const QString &dir)
     std::printf("  CPU split: GUI/engine thread (HTTP, receiver, RunMonitor) %.2f s, client thread %.2f s, "
                 "other threads (decode workers, Store writer) %.2f s\n",
                 mainCpu, r.threadCpuSeconds, cpu - mainCpu - r.threadCpuSeconds);
+    std::printf("  threads of the process: %s\n", sched.constData());
     std::printf("  written to storage: %.0f bytes per span\n",
                 double(storageWriteBytes() - written0) / double(std::max<qint64>(r.spansOk, 1)));
     std::printf("  request latency (send -> 200): p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",

@@ -151,6 +151,26 @@ struct Timing
     bool hasRow = false;
 };
 
+// (ns on a CPU, ns runnable but waiting for a CPU) of one thread, or of every thread of the
+// process when tid is empty (/proc/self/task/*/schedstat).
+QPair<qint64, qint64> schedstat(const QString &tid = {})
+{
+    QPair<qint64, qint64> sum{0, 0};
+    const QDir tasks(QStringLiteral("/proc/self/task"));
+    const QStringList ids = tid.isEmpty() ? tasks.entryList(QDir::Dirs | QDir::NoDotAndDotDot) : QStringList{tid};
+    for (const QString &id : ids) {
+        QFile f(tasks.filePath(id) + QStringLiteral("/schedstat"));
+        if (!f.open(QIODevice::ReadOnly))
+            continue;
+        const QList<QByteArray> parts = f.readAll().trimmed().split(' ');
+        if (parts.size() >= 2) {
+            sum.first += parts[0].toLongLong();
+            sum.second += parts[1].toLongLong();
+        }
+    }
+    return sum;
+}
+
 double threadCpuMs()
 {
     timespec ts{};
@@ -345,6 +365,10 @@ int main(int argc, char **argv)
                 loadAverage().constData());
     std::fflush(stdout);
 
+    const QString guiTid = QString::number(gettid());
+    const auto guiSched0 = schedstat(guiTid);
+    const auto procSched0 = schedstat();
+    QPair<qint64, qint64> guiSched1, procSched1;
     lastBeat = Clock::now();
     lastBeatCpu = threadCpuMs();
     heartbeat.start();
@@ -366,6 +390,8 @@ int main(int argc, char **argv)
     QTimer::singleShot(o.seconds * 1000, &window, [&] {
         heartbeat.stop();
         rateTimer.stop();
+        guiSched1 = schedstat(guiTid);
+        procSched1 = schedstat();
         acceptedAtStop = engine.receiver()->spansAcceptedTotal();
         QMetaObject::invokeMethod(
             &sandboxContext,
@@ -394,7 +420,7 @@ int main(int argc, char **argv)
 
     // Results.
     std::vector<double> emittedToRow, startedToRow, emittedToCommit, commitToRow, emittedToDecoded,
-        decodedToCommit;
+        decodedToCommit, decodedToRow;
     qint64 runsEmitted = 0, runsShown = 0, missing = 0;
     {
         std::lock_guard lock(mutex);
@@ -411,6 +437,8 @@ int main(int argc, char **argv)
             emittedToRow.push_back(ms(t.row - t.emitted));
             if (t.hasStarted)
                 startedToRow.push_back(ms(t.row - t.started));
+            if (t.hasDecoded)
+                decodedToRow.push_back(ms(t.row - t.decoded));
             if (t.hasCommitted) {
                 emittedToCommit.push_back(ms(t.committed - t.emitted));
                 commitToRow.push_back(ms(t.row - t.committed));
@@ -448,6 +476,7 @@ int main(int argc, char **argv)
     printDistribution("    decoded -> committed", decodedToCommit);
     printDistribution("  of which committed -> row", commitToRow);
     printDistribution("run started (root created) -> row", startedToRow);
+    printDistribution("first request decoded -> row", decodedToRow);
     std::printf("GUI thread stalls (10 ms heartbeat gap - 10 ms), %zu beats:\n", stalls.size());
     std::printf("  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f ms; over 16 ms: %ld, over 50 ms: %ld, over 100 ms: %ld\n",
                 percentile(stalls, 0.5), percentile(stalls, 0.9), percentile(stalls, 0.99), percentile(stalls, 0.999),
@@ -461,6 +490,11 @@ int main(int argc, char **argv)
                 "(the rest of such a gap the thread was waiting for a CPU)\n",
                 percentile(gapCpu, 0.5), percentile(gapCpu, 0.99), percentile(gapCpu, 1.0), percentile(cpuInLongGaps, 0.5),
                 percentile(cpuInLongGaps, 1.0));
+    std::printf("  scheduler: GUI thread %.1f s on a CPU, %.1f s runnable but waiting for a CPU; whole process "
+                "(threads alive at the end) %.1f s on a CPU, %.1f s waiting, in %.1f s; load %s\n",
+                double(guiSched1.first - guiSched0.first) / 1e9, double(guiSched1.second - guiSched0.second) / 1e9,
+                double(procSched1.first - procSched0.first) / 1e9, double(procSched1.second - procSched0.second) / 1e9,
+                measuredSeconds, loadAverage().constData());
     std::printf("  runs in the table at the end: %d\n", model->rowCount());
     std::printf("summary: run -> row p99 %.0f ms (target <= 250 ms: %s); max GUI stall %.0f ms (target <= 50 ms: %s)\n",
                 percentile(emittedToRow, 0.99), percentile(emittedToRow, 0.99) <= 250 ? "met" : "NOT met",
