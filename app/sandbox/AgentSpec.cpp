@@ -39,20 +39,28 @@ std::vector<AgentSpec> defaultSandboxAgents()
     refund.principals = {QByteArrayLiteral("user:ada@example.com"),
                          QByteArrayLiteral("user:grace@example.com"),
                          QByteArrayLiteral("user:linus@example.com")};
-    refund.delegation = {QByteArrayLiteral("agent:refund-agent"),
-                         QByteArrayLiteral("agent:support-copilot")};
-    refund.dataSources = {QByteArrayLiteral("zendesk.tickets"), QByteArrayLiteral("billing.charges"),
+    refund.delegation
+        = {QByteArrayLiteral("agent:refund-agent"), QByteArrayLiteral("agent:support-copilot")};
+    refund.dataSources = {QByteArrayLiteral("zendesk.tickets"),
+                          QByteArrayLiteral("billing.charges"),
                           QByteArrayLiteral("billing.refunds")};
-    refund.tools = {QByteArrayLiteral("zendesk.get_ticket"), QByteArrayLiteral("billing.lookup_charge"),
-                    QByteArrayLiteral("stripe.refund"), QByteArrayLiteral("zendesk.reply")};
+    refund.tools = {QByteArrayLiteral("zendesk.get_ticket"),
+                    QByteArrayLiteral("billing.lookup_charge"),
+                    QByteArrayLiteral("stripe.refund"),
+                    QByteArrayLiteral("zendesk.reply")};
     refund.providerName = QByteArrayLiteral("openai");
     refund.model = QByteArrayLiteral("gpt-4o");
     refund.responseModel = QByteArrayLiteral("gpt-4o-2024-08-06");
     refund.approvalThresholdMinor = 10000; // $100.00
-    refund.firstRuns = {ScenarioKind::Normal, ScenarioKind::ApprovalNeeded, ScenarioKind::PolicyBlock,
-                        ScenarioKind::Normal, ScenarioKind::RunawayLoop};
-    refund.mix = {{ScenarioKind::Normal, 55}, {ScenarioKind::ApprovalNeeded, 20},
-                  {ScenarioKind::PolicyBlock, 12}, {ScenarioKind::RunawayLoop, 8},
+    refund.firstRuns = {ScenarioKind::Normal,
+                        ScenarioKind::ApprovalNeeded,
+                        ScenarioKind::PolicyBlock,
+                        ScenarioKind::Normal,
+                        ScenarioKind::RunawayLoop};
+    refund.mix = {{ScenarioKind::Normal, 55},
+                  {ScenarioKind::ApprovalNeeded, 20},
+                  {ScenarioKind::PolicyBlock, 12},
+                  {ScenarioKind::RunawayLoop, 8},
                   {ScenarioKind::PromptInjection, 5}};
     agents.push_back(refund);
 
@@ -62,21 +70,27 @@ std::vector<AgentSpec> defaultSandboxAgents()
     claims.version = QByteArrayLiteral("1.9.0");
     claims.role = AgentRole::Claims;
     claims.owner = QByteArrayLiteral("claims-oncall");
-    claims.principals = {QByteArrayLiteral("user:maria@example.com"),
-                         QByteArrayLiteral("user:omar@example.com")};
+    claims.principals
+        = {QByteArrayLiteral("user:maria@example.com"), QByteArrayLiteral("user:omar@example.com")};
     claims.delegation = {QByteArrayLiteral("agent:claims-agent")};
-    claims.dataSources = {QByteArrayLiteral("claims.records"), QByteArrayLiteral("policies.documents"),
+    claims.dataSources = {QByteArrayLiteral("claims.records"),
+                          QByteArrayLiteral("policies.documents"),
                           QByteArrayLiteral("claims.policies")};
-    claims.tools = {QByteArrayLiteral("claims.get_policy"), QByteArrayLiteral("payments.disburse"),
+    claims.tools = {QByteArrayLiteral("claims.get_policy"),
+                    QByteArrayLiteral("payments.disburse"),
                     QByteArrayLiteral("claims.update_status")};
     claims.providerName = QByteArrayLiteral("anthropic");
     claims.model = QByteArrayLiteral("claude-sonnet-4");
     claims.responseModel = QByteArrayLiteral("claude-sonnet-4-20250514");
     claims.approvalThresholdMinor = 100000; // $1,000.00
-    claims.firstRuns = {ScenarioKind::Normal, ScenarioKind::RestrictedData,
-                        ScenarioKind::ApprovalNeeded, ScenarioKind::PolicyBlock};
-    claims.mix = {{ScenarioKind::Normal, 60}, {ScenarioKind::ApprovalNeeded, 15},
-                  {ScenarioKind::RestrictedData, 12}, {ScenarioKind::PolicyBlock, 13}};
+    claims.firstRuns = {ScenarioKind::Normal,
+                        ScenarioKind::RestrictedData,
+                        ScenarioKind::ApprovalNeeded,
+                        ScenarioKind::PolicyBlock};
+    claims.mix = {{ScenarioKind::Normal, 60},
+                  {ScenarioKind::ApprovalNeeded, 15},
+                  {ScenarioKind::RestrictedData, 12},
+                  {ScenarioKind::PolicyBlock, 13}};
     agents.push_back(claims);
 
     AgentSpec email;
@@ -88,16 +102,19 @@ std::vector<AgentSpec> defaultSandboxAgents()
     email.principals = {QByteArrayLiteral("user:sam@example.com"),
                         QByteArrayLiteral("user:priya@example.com"),
                         QByteArrayLiteral("user:kenji@example.com")};
-    email.delegation = {QByteArrayLiteral("agent:email-agent"),
-                        QByteArrayLiteral("agent:workspace-assistant")};
+    email.delegation
+        = {QByteArrayLiteral("agent:email-agent"), QByteArrayLiteral("agent:workspace-assistant")};
     email.dataSources = {QByteArrayLiteral("email.inbox"), QByteArrayLiteral("crm.contacts")};
     email.tools = {QByteArrayLiteral("crm.lookup_contact"), QByteArrayLiteral("email.send")};
     email.providerName = QByteArrayLiteral("openai");
     email.model = QByteArrayLiteral("gpt-4o-mini");
     email.responseModel = QByteArrayLiteral("gpt-4o-mini-2024-07-18");
-    email.firstRuns = {ScenarioKind::Normal, ScenarioKind::PromptInjection, ScenarioKind::Normal,
+    email.firstRuns = {ScenarioKind::Normal,
+                       ScenarioKind::PromptInjection,
+                       ScenarioKind::Normal,
                        ScenarioKind::PolicyBlock};
-    email.mix = {{ScenarioKind::Normal, 65}, {ScenarioKind::PromptInjection, 20},
+    email.mix = {{ScenarioKind::Normal, 65},
+                 {ScenarioKind::PromptInjection, 20},
                  {ScenarioKind::PolicyBlock, 15}};
     agents.push_back(email);
 
@@ -110,15 +127,20 @@ std::vector<AgentSpec> defaultSandboxAgents()
     analyst.principals = {QByteArrayLiteral("user:finn@example.com"),
                           QByteArrayLiteral("service:finance-reporting")};
     analyst.delegation = {QByteArrayLiteral("agent:usage-analyst")};
-    analyst.dataSources = {QByteArrayLiteral("billing.usage"), QByteArrayLiteral("warehouse.usage_daily")};
+    analyst.dataSources
+        = {QByteArrayLiteral("billing.usage"), QByteArrayLiteral("warehouse.usage_daily")};
     analyst.tools = {QByteArrayLiteral("warehouse.query"), QByteArrayLiteral("reports.publish")};
     analyst.providerName = QByteArrayLiteral("gcp.gemini");
     analyst.model = QByteArrayLiteral("gemini-2.5-pro");
     analyst.responseModel = QByteArrayLiteral("gemini-2.5-pro");
-    analyst.firstRuns = {ScenarioKind::Normal, ScenarioKind::RestrictedData, ScenarioKind::Normal,
+    analyst.firstRuns = {ScenarioKind::Normal,
+                         ScenarioKind::RestrictedData,
+                         ScenarioKind::Normal,
                          ScenarioKind::RunawayLoop};
-    analyst.mix = {{ScenarioKind::Normal, 62}, {ScenarioKind::RestrictedData, 20},
-                   {ScenarioKind::RunawayLoop, 10}, {ScenarioKind::PolicyBlock, 8}};
+    analyst.mix = {{ScenarioKind::Normal, 62},
+                   {ScenarioKind::RestrictedData, 20},
+                   {ScenarioKind::RunawayLoop, 10},
+                   {ScenarioKind::PolicyBlock, 8}};
     agents.push_back(analyst);
 
     return agents;

@@ -32,7 +32,8 @@ int retryAfterMs(const QByteArray &value)
     const QDateTime when = QDateTime::fromString(QString::fromLatin1(text), Qt::RFC2822Date);
     if (!when.isValid())
         return -1;
-    return int(std::clamp<qint64>(QDateTime::currentDateTimeUtc().msecsTo(when), 0, 24 * 3600 * 1000));
+    return int(
+        std::clamp<qint64>(QDateTime::currentDateTimeUtc().msecsTo(when), 0, 24 * 3600 * 1000));
 }
 
 bool readVarint(const QByteArray &data, qsizetype &pos, quint64 &value)
@@ -66,8 +67,14 @@ PartialSuccess partialFromProtobuf(const QByteArray &body)
             quint64 skip = 0;
             if (wire == 0 && readVarint(body, pos, skip))
                 continue;
-            if (wire == 1) { pos += 8; continue; }
-            if (wire == 5) { pos += 4; continue; }
+            if (wire == 1) {
+                pos += 8;
+                continue;
+            }
+            if (wire == 5) {
+                pos += 4;
+                continue;
+            }
             break;
         }
         quint64 len = 0;
@@ -98,7 +105,8 @@ PartialSuccess partialFromProtobuf(const QByteArray &body)
 PartialSuccess partialFromJson(const QByteArray &body)
 {
     PartialSuccess result;
-    const QJsonObject partial = QJsonDocument::fromJson(body).object().value(QLatin1String("partialSuccess")).toObject();
+    const QJsonObject partial
+        = QJsonDocument::fromJson(body).object().value(QLatin1String("partialSuccess")).toObject();
     const QJsonValue rejected = partial.value(QLatin1String("rejectedSpans"));
     result.rejected = rejected.isString() ? rejected.toString().toLongLong() : rejected.toInteger();
     result.message = partial.value(QLatin1String("errorMessage")).toString();
@@ -144,9 +152,9 @@ OtlpSender::OtlpSender(OtlpSenderConfig config, QObject *parent)
         for (const Batch &b : std::as_const(m_inFlight))
             inFlight += b.spans;
         m_stats.spansDropped += left;
-        qCWarning(lcSandbox).nospace() << "flush deadline reached: " << left
-                                       << " spans not sent and " << inFlight
-                                       << " spans still in flight to " << m_config.url.toDisplayString();
+        qCWarning(lcSandbox).nospace()
+            << "flush deadline reached: " << left << " spans not sent and " << inFlight
+            << " spans still in flight to " << m_config.url.toDisplayString();
         emit flushed(false);
     });
 }
@@ -162,7 +170,8 @@ OtlpSender::~OtlpSender()
     }
 }
 
-int OtlpSender::addResource(std::vector<Otlp::OutAttribute> attributes, QByteArray scopeName,
+int OtlpSender::addResource(std::vector<Otlp::OutAttribute> attributes,
+                            QByteArray scopeName,
                             QByteArray scopeVersion)
 {
     m_resources.push_back({std::move(attributes), std::move(scopeName), std::move(scopeVersion)});
@@ -206,8 +215,12 @@ void OtlpSender::seal()
     }
     Batch batch;
     switch (m_config.format) {
-    case OtlpFormat::Json: batch.json = true; break;
-    case OtlpFormat::Protobuf: batch.json = false; break;
+    case OtlpFormat::Json:
+        batch.json = true;
+        break;
+    case OtlpFormat::Protobuf:
+        batch.json = false;
+        break;
     case OtlpFormat::Both:
         batch.json = m_nextJson;
         m_nextJson = !m_nextJson;
@@ -285,7 +298,8 @@ void OtlpSender::onFinished(QNetworkReply *reply)
     const int status = statusAttribute.isValid() ? statusAttribute.toInt() : 0;
     if (status >= 200 && status < 300) {
         const QByteArray body = reply->readAll();
-        const PartialSuccess partial = batch.json ? partialFromJson(body) : partialFromProtobuf(body);
+        const PartialSuccess partial
+            = batch.json ? partialFromJson(body) : partialFromProtobuf(body);
         const qint64 rejected = std::clamp<qint64>(partial.rejected, 0, batch.spans);
         if (rejected > 0 || !partial.message.isEmpty()) {
             qCWarning(lcSandbox).nospace() << "OTLP receiver rejected " << rejected << " of "
@@ -304,7 +318,8 @@ void OtlpSender::onFinished(QNetworkReply *reply)
         emit batchDelivered(batch.spans, batch.json);
     } else if (status == 0 || status == 429 || status == 502 || status == 503 || status == 504) {
         ++m_stats.requestsFailed;
-        const QString why = status == 0 ? reply->errorString() : QStringLiteral("HTTP %1").arg(status);
+        const QString why
+            = status == 0 ? reply->errorString() : QStringLiteral("HTTP %1").arg(status);
         const int after = status == 0 ? -1 : retryAfterMs(reply->rawHeader("Retry-After"));
         retryLater(std::move(batch), after, why);
     } else {
@@ -327,9 +342,9 @@ void OtlpSender::retryLater(Batch batch, int retryAfter, const QString &why)
     m_queue.push_front(std::move(batch));
     m_probing = true;
     if (!m_unreachableLogged) {
-        qCWarning(lcSandbox).nospace() << "OTLP receiver at " << m_config.url.toDisplayString()
-                                       << " is not accepting spans (" << why
-                                       << "); keeping them and retrying";
+        qCWarning(lcSandbox).nospace()
+            << "OTLP receiver at " << m_config.url.toDisplayString() << " is not accepting spans ("
+            << why << "); keeping them and retrying";
         m_unreachableLogged = true;
     } else {
         qCDebug(lcSandbox) << "OTLP send failed again:" << why;

@@ -19,16 +19,16 @@ namespace Breaker {
 
 struct OtlpSenderConfig
 {
-    QUrl url;                          // the full traces URL (…/v1/traces)
+    QUrl url; // the full traces URL (…/v1/traces)
     OtlpFormat format = OtlpFormat::Both;
-    int batchWindowMs = 150;           // spans that end within this window share a request
+    int batchWindowMs = 150; // spans that end within this window share a request
     int maxBatchSpans = 512;
-    int maxQueuedSpans = 50000;        // above this the oldest batches are dropped
+    int maxQueuedSpans = 50000; // above this the oldest batches are dropped
     int requestTimeoutMs = 10000;
-    int maxInFlight = 6;                // QNetworkAccessManager opens at most 6 connections per host
+    int maxInFlight = 6; // QNetworkAccessManager opens at most 6 connections per host
     int initialBackoffMs = 250;
     int maxBackoffMs = 5000;
-    int maxRetryAfterMs = 60000;       // a longer Retry-After is capped to this
+    int maxRetryAfterMs = 60000; // a longer Retry-After is capped to this
 };
 
 // Sends spans to an OTLP/HTTP receiver, the way an OpenTelemetry batch exporter does: spans are
@@ -46,14 +46,15 @@ public:
     {
         qint64 spansEnqueued = 0;
         qint64 spansDelivered = 0;
-        qint64 spansDropped = 0;   // over the queue bound, or still queued at the flush deadline
-        qint64 spansRejected = 0;  // refused by the receiver (400, other final statuses, partial success)
+        qint64 spansDropped = 0; // over the queue bound, or still queued at the flush deadline
+        qint64 spansRejected
+            = 0; // refused by the receiver (400, other final statuses, partial success)
         qint64 requestsOk = 0;
         qint64 requestsFailed = 0; // every failed attempt, retried or not
         qint64 retries = 0;
         qint64 jsonRequests = 0;
         qint64 protobufRequests = 0;
-        int queuedSpans = 0;       // sealed and waiting, plus the open batch
+        int queuedSpans = 0; // sealed and waiting, plus the open batch
         int inFlight = 0;
     };
 
@@ -63,7 +64,8 @@ public:
     const OtlpSenderConfig &config() const { return m_config; }
 
     // Registers a resource (service.name, ...); spans are enqueued against its index.
-    int addResource(std::vector<Otlp::OutAttribute> attributes, QByteArray scopeName,
+    int addResource(std::vector<Otlp::OutAttribute> attributes,
+                    QByteArray scopeName,
                     QByteArray scopeVersion);
     void enqueue(int resource, Otlp::OutSpan &&span);
 
@@ -116,7 +118,7 @@ private:
     QHash<QNetworkReply *, Batch> m_inFlight;
     QTimer m_backoffTimer;
     int m_backoffMs = 0;
-    bool m_probing = false;         // after a failure: one request at a time until one succeeds
+    bool m_probing = false; // after a failure: one request at a time until one succeeds
     bool m_nextJson = true;
     bool m_flushing = false;
     QTimer m_flushDeadline;

@@ -58,8 +58,9 @@ Result<quint16> Sandbox::pickFreeLoopbackPort()
 {
     QTcpServer server;
     if (!server.listen(QHostAddress::LocalHost, 0))
-        return makeError(Error::Kind::Unavailable,
-                         QStringLiteral("cannot find a free port on 127.0.0.1: %1").arg(server.errorString()));
+        return makeError(
+            Error::Kind::Unavailable,
+            QStringLiteral("cannot find a free port on 127.0.0.1: %1").arg(server.errorString()));
     const quint16 port = server.serverPort();
     server.close();
     return port;
@@ -104,7 +105,8 @@ Result<void> Sandbox::start()
     m_profilePath = m_options.profileOut.isEmpty()
                         ? m_folder->filePath(QStringLiteral("profile.json"))
                         : QFileInfo(m_options.profileOut).absoluteFilePath();
-    const QByteArray profile = SandboxProfile::toJson(SandboxProfile::build(agents, listenOf(m_endpoint)));
+    const QByteArray profile
+        = SandboxProfile::toJson(SandboxProfile::build(agents, listenOf(m_endpoint)));
     auto written = SandboxProfile::write(m_profilePath, profile);
     if (!written)
         return written.error();
@@ -160,18 +162,25 @@ void Sandbox::shutdown(int flushTimeoutMs)
     m_shuttingDown = true;
     m_progress.stop();
     if (!m_fleet) {
-        QMetaObject::invokeMethod(this, [this] { emit finished(true); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this] { emit finished(true); }, Qt::QueuedConnection);
         return;
     }
     logProgress();
     m_fleet->stop();
-    connect(m_sender, &OtlpSender::flushed, this, [this](bool complete) {
-        const OtlpSender::Stats s = m_sender->stats();
-        qCInfo(lcSandbox).nospace() << "sandbox stopped: " << s.spansDelivered << " spans delivered, "
-                                    << s.spansDropped << " dropped, " << s.spansRejected
-                                    << " rejected" << (complete ? "" : " (flush deadline reached)");
-        emit finished(complete);
-    }, Qt::SingleShotConnection);
+    connect(
+        m_sender,
+        &OtlpSender::flushed,
+        this,
+        [this](bool complete) {
+            const OtlpSender::Stats s = m_sender->stats();
+            qCInfo(lcSandbox).nospace()
+                << "sandbox stopped: " << s.spansDelivered << " spans delivered, " << s.spansDropped
+                << " dropped, " << s.spansRejected << " rejected"
+                << (complete ? "" : " (flush deadline reached)");
+            emit finished(complete);
+        },
+        Qt::SingleShotConnection);
     m_sender->flush(flushTimeoutMs);
 }
 
@@ -200,10 +209,10 @@ void Sandbox::logProgress()
     qCInfo(lcSandbox).nospace() << "runs " << f.runsStarted << " started, " << f.activeRuns
                                 << " active (" << f.waitingApproval << " waiting approval), "
                                 << f.runsSkipped << " skipped, " << f.runsThrottled
-                                << " throttled; spans " << f.spansEnded
-                                << " ended, " << s.spansDelivered << " delivered ("
-                                << qRound(rate) << "/s), " << s.queuedSpans << " queued, "
-                                << s.spansDropped << " dropped, " << s.spansRejected << " rejected";
+                                << " throttled; spans " << f.spansEnded << " ended, "
+                                << s.spansDelivered << " delivered (" << qRound(rate) << "/s), "
+                                << s.queuedSpans << " queued, " << s.spansDropped << " dropped, "
+                                << s.spansRejected << " rejected";
 }
 
 } // namespace Breaker

@@ -31,7 +31,11 @@ public:
     // Before start(): simulated seconds per real second (tests), and the XDG_RUNTIME_DIR to use
     // (default: the environment's).
     void setSpeed(double speed) { m_speed = speed; }
-    void setRuntimeDir(const QString &dir) { m_runtimeDir = dir; m_runtimeDirSet = true; }
+    void setRuntimeDir(const QString &dir)
+    {
+        m_runtimeDir = dir;
+        m_runtimeDirSet = true;
+    }
     void setProgressIntervalMs(int ms) { m_progressIntervalMs = ms; }
 
     // Creates the runtime folder, picks the OTLP port when no endpoint was given, writes the

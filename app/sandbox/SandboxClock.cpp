@@ -9,8 +9,7 @@ namespace Breaker {
 
 SandboxClock::SandboxClock(double speed)
     : SandboxClock(speed, wallClockNs())
-{
-}
+{}
 
 SandboxClock::SandboxClock(double speed, qint64 baseNs)
     : m_baseNs(baseNs)

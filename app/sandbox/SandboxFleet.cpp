@@ -26,7 +26,8 @@ SandboxFleet::SandboxFleet(std::vector<AgentSpec> agents, FleetConfig config, QO
         m_config.durationScale = 1.0;
     m_config.maxActionsPerSlice = std::max(m_config.maxActionsPerSlice, 1);
     for (int i = 0; i < int(agents.size()); ++i)
-        m_agents.push_back(std::make_unique<SandboxAgent>(std::move(agents[size_t(i)]), config.seed, i));
+        m_agents.push_back(
+            std::make_unique<SandboxAgent>(std::move(agents[size_t(i)]), config.seed, i));
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &SandboxFleet::onTimer);
 }
@@ -53,7 +54,8 @@ void SandboxFleet::start()
     m_running = true;
     const qint64 now = m_clock.nowNs();
     // Stagger the first runs a little so the agents do not move in lockstep.
-    const qint64 stagger = std::max<qint64>(qint64(300e6 * std::min(m_config.durationScale, 1.0)), 1000);
+    const qint64 stagger
+        = std::max<qint64>(qint64(300e6 * std::min(m_config.durationScale, 1.0)), 1000);
     for (int i = 0; i < int(m_agents.size()); ++i) {
         Entry e;
         e.dueNs = now + stagger * i;
@@ -107,7 +109,8 @@ void SandboxFleet::onTimer()
     m_inTimer = true;
     const qint64 now = m_clock.nowNs();
     int handled = 0;
-    while (!m_queue.empty() && m_queue.top().dueNs <= now && handled < m_config.maxActionsPerSlice) {
+    while (!m_queue.empty() && m_queue.top().dueNs <= now
+           && handled < m_config.maxActionsPerSlice) {
         const Entry entry = m_queue.top();
         m_queue.pop();
         dispatch(entry);
@@ -152,8 +155,8 @@ void SandboxFleet::startRun(int agentIndex, qint64 dueNs)
         ++m_stats.runsThrottled;
     } else {
         const ScenarioKind kind = agent.nextScenario();
-        auto run = std::make_unique<SandboxRun>(m_nextRunId++, agent,
-                                                agent.planRun(kind, m_config.durationScale));
+        auto run = std::make_unique<SandboxRun>(
+            m_nextRunId++, agent, agent.planRun(kind, m_config.durationScale));
         SandboxRun &ref = *run;
         const TraceId traceId = ref.plan().traceId;
         m_runs.emplace(ref.id(), std::move(run));
@@ -165,7 +168,8 @@ void SandboxFleet::startRun(int agentIndex, qint64 dueNs)
         static const QMetaMethod startedSignal = QMetaMethod::fromSignal(&SandboxFleet::runStarted);
         if (isSignalConnected(startedSignal)) {
             emit runStarted(QString::fromUtf8(agent.spec().name),
-                            QString::fromLatin1(scenarioName(kind)), Otlp::toHex(traceId));
+                            QString::fromLatin1(scenarioName(kind)),
+                            Otlp::toHex(traceId));
         }
         if (!m_running)
             return; // a slot stopped the fleet
@@ -214,7 +218,8 @@ void SandboxFleet::applyOutput(SandboxRun &run)
     static const QMetaMethod finishedSignal = QMetaMethod::fromSignal(&SandboxFleet::runFinished);
     if (isSignalConnected(finishedSignal)) {
         emit runFinished(QString::fromUtf8(m_agents[size_t(agentIndex)]->spec().name),
-                         QString::fromLatin1(scenarioName(scenario)), Otlp::toHex(traceId),
+                         QString::fromLatin1(scenarioName(scenario)),
+                         Otlp::toHex(traceId),
                          statusCode);
     }
 }

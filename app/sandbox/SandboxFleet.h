@@ -19,9 +19,9 @@ class SandboxAgent;
 
 struct FleetConfig
 {
-    double ratePerMinute = 3.0;     // runs started per minute per agent
-    double durationScale = 1.0;     // every span duration and pause is multiplied by this
-    double speed = 1.0;             // simulated seconds per real second (tests speed it up)
+    double ratePerMinute = 3.0; // runs started per minute per agent
+    double durationScale = 1.0; // every span duration and pause is multiplied by this
+    double speed = 1.0;         // simulated seconds per real second (tests speed it up)
     quint64 seed = 0;
     int maxActiveRunsPerAgent = 4000; // a run that would exceed this is skipped (and counted)
     int maxActionsPerSlice = 500;     // then the event loop gets a turn (network, signals)
@@ -42,8 +42,8 @@ public:
     {
         quint64 runsStarted = 0;
         quint64 runsFinished = 0;
-        quint64 runsSkipped = 0;     // over maxActiveRunsPerAgent, or too late to start
-        quint64 runsThrottled = 0;   // not started because the consumer is behind
+        quint64 runsSkipped = 0;   // over maxActiveRunsPerAgent, or too late to start
+        quint64 runsThrottled = 0; // not started because the consumer is behind
         quint64 spansEnded = 0;
         int activeRuns = 0;
         int waitingApproval = 0;
@@ -73,15 +73,17 @@ public:
 
 signals:
     void runStarted(const QString &agent, const QString &scenario, const QByteArray &traceIdHex);
-    void runFinished(const QString &agent, const QString &scenario, const QByteArray &traceIdHex,
+    void runFinished(const QString &agent,
+                     const QString &scenario,
+                     const QByteArray &traceIdHex,
                      int statusCode);
 
 private:
     struct Entry
     {
         qint64 dueNs = 0;
-        quint64 seq = 0;     // ties break in scheduling order: the run is deterministic
-        quint64 target = 0;  // run id, or agent index for StartRun
+        quint64 seq = 0;    // ties break in scheduling order: the run is deterministic
+        quint64 target = 0; // run id, or agent index for StartRun
         bool startRun = false;
         SandboxRun::Scheduled action;
         bool operator>(const Entry &other) const

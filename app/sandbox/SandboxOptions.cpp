@@ -49,11 +49,13 @@ Result<std::pair<QString, QString>> splitLayerValue(const QString &option, const
 {
     const qsizetype eq = text.indexOf(QLatin1Char('='));
     if (eq <= 0 || eq == text.size() - 1)
-        return usage(option, QStringLiteral("--%1 expects LAYER=VALUE, got \"%2\"").arg(option, text));
+        return usage(option,
+                     QStringLiteral("--%1 expects LAYER=VALUE, got \"%2\"").arg(option, text));
     const QString layer = text.left(eq).trimmed();
     if (!isLayerId(layer))
-        return usage(option, QStringLiteral("--%1: unknown layer \"%2\" (layers: %3)")
-                                 .arg(option, layer, layerList()));
+        return usage(option,
+                     QStringLiteral("--%1: unknown layer \"%2\" (layers: %3)")
+                         .arg(option, layer, layerList()));
     return std::pair{layer, text.mid(eq + 1).trimmed()};
 }
 
@@ -62,9 +64,12 @@ Result<std::pair<QString, QString>> splitLayerValue(const QString &option, const
 QString otlpFormatName(OtlpFormat format)
 {
     switch (format) {
-    case OtlpFormat::Json: return QStringLiteral("json");
-    case OtlpFormat::Protobuf: return QStringLiteral("proto");
-    case OtlpFormat::Both: return QStringLiteral("both");
+    case OtlpFormat::Json:
+        return QStringLiteral("json");
+    case OtlpFormat::Protobuf:
+        return QStringLiteral("proto");
+    case OtlpFormat::Both:
+        return QStringLiteral("both");
     }
     return {};
 }
@@ -72,10 +77,14 @@ QString otlpFormatName(OtlpFormat format)
 QString faultName(SandboxFault fault)
 {
     switch (fault) {
-    case SandboxFault::Down: return QStringLiteral("down");
-    case SandboxFault::Slow: return QStringLiteral("slow");
-    case SandboxFault::Error: return QStringLiteral("error");
-    case SandboxFault::Garbage: return QStringLiteral("garbage");
+    case SandboxFault::Down:
+        return QStringLiteral("down");
+    case SandboxFault::Slow:
+        return QStringLiteral("slow");
+    case SandboxFault::Error:
+        return QStringLiteral("error");
+    case SandboxFault::Garbage:
+        return QStringLiteral("garbage");
     }
     return {};
 }
@@ -125,19 +134,21 @@ Result<QUrl> parseOtlpEndpoint(const QString &text)
 {
     const QUrl url(text, QUrl::StrictMode);
     if (!url.isValid())
-        return usage(kOtlpEndpoint, QStringLiteral("--otlp-endpoint: \"%1\" is not a valid URL: %2")
-                                        .arg(text, url.errorString()));
+        return usage(kOtlpEndpoint,
+                     QStringLiteral("--otlp-endpoint: \"%1\" is not a valid URL: %2")
+                         .arg(text, url.errorString()));
     const QString scheme = url.scheme().toLower();
     if (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
-        return usage(kOtlpEndpoint,
-                     QStringLiteral("--otlp-endpoint: \"%1\" must be an http:// or https:// URL")
-                         .arg(text));
+        return usage(
+            kOtlpEndpoint,
+            QStringLiteral("--otlp-endpoint: \"%1\" must be an http:// or https:// URL").arg(text));
     if (url.host().isEmpty())
-        return usage(kOtlpEndpoint, QStringLiteral("--otlp-endpoint: \"%1\" has no host").arg(text));
-    if (url.hasQuery() || url.hasFragment())
         return usage(kOtlpEndpoint,
-                     QStringLiteral("--otlp-endpoint: \"%1\" must not have a query or fragment")
-                         .arg(text));
+                     QStringLiteral("--otlp-endpoint: \"%1\" has no host").arg(text));
+    if (url.hasQuery() || url.hasFragment())
+        return usage(
+            kOtlpEndpoint,
+            QStringLiteral("--otlp-endpoint: \"%1\" must not have a query or fragment").arg(text));
     if (!url.userInfo().isEmpty())
         return usage(kOtlpEndpoint,
                      QStringLiteral("--otlp-endpoint: credentials in the URL are not accepted"));
@@ -181,10 +192,11 @@ Result<SandboxOptions> sandboxOptionsFromParser(const QCommandLineParser &parser
         const QString text = parser.value(kRate);
         const double rate = text.toDouble(&ok);
         if (!ok || !std::isfinite(rate) || rate <= 0 || rate > kMaxRatePerMinute)
-            return usage(kRate, QStringLiteral("--rate: \"%1\" is not a number of runs per minute "
-                                               "between 0 (exclusive) and %2")
-                                    .arg(text)
-                                    .arg(kMaxRatePerMinute, 0, 'f', 0));
+            return usage(kRate,
+                         QStringLiteral("--rate: \"%1\" is not a number of runs per minute "
+                                        "between 0 (exclusive) and %2")
+                             .arg(text)
+                             .arg(kMaxRatePerMinute, 0, 'f', 0));
         options.ratePerMinute = rate;
         options.rateGiven = true;
     }
@@ -193,7 +205,8 @@ Result<SandboxOptions> sandboxOptionsFromParser(const QCommandLineParser &parser
         const QString text = parser.value(kSeed);
         options.seed = text.toULongLong(&ok, 10);
         if (!ok)
-            return usage(kSeed, QStringLiteral("--seed: \"%1\" is not a non-negative integer").arg(text));
+            return usage(kSeed,
+                         QStringLiteral("--seed: \"%1\" is not a non-negative integer").arg(text));
         options.seedGiven = true;
     }
     {
@@ -205,8 +218,9 @@ Result<SandboxOptions> sandboxOptionsFromParser(const QCommandLineParser &parser
         else if (text == QLatin1String("both"))
             options.format = OtlpFormat::Both;
         else
-            return usage(kFormat, QStringLiteral("--otlp-format: \"%1\" is not json, proto or both")
-                                      .arg(parser.value(kFormat)));
+            return usage(kFormat,
+                         QStringLiteral("--otlp-format: \"%1\" is not json, proto or both")
+                             .arg(parser.value(kFormat)));
     }
     for (const QString &item : parser.values(kLatency)) {
         auto split = splitLayerValue(kLatency, item);
@@ -216,12 +230,14 @@ Result<SandboxOptions> sandboxOptionsFromParser(const QCommandLineParser &parser
         bool ok = false;
         const int ms = value.toInt(&ok, 10);
         if (!ok || ms < 0 || ms > kMaxLatencyMs)
-            return usage(kLatency, QStringLiteral("--latency-ms %1: \"%2\" is not a number of "
-                                                  "milliseconds between 0 and %3")
-                                       .arg(layer, value)
-                                       .arg(kMaxLatencyMs));
+            return usage(kLatency,
+                         QStringLiteral("--latency-ms %1: \"%2\" is not a number of "
+                                        "milliseconds between 0 and %3")
+                             .arg(layer, value)
+                             .arg(kMaxLatencyMs));
         if (options.latencyMs.contains(layer))
-            return usage(kLatency, QStringLiteral("--latency-ms is given twice for layer %1").arg(layer));
+            return usage(kLatency,
+                         QStringLiteral("--latency-ms is given twice for layer %1").arg(layer));
         options.latencyMs.insert(layer, ms);
     }
     for (const QString &item : parser.values(kFault)) {
@@ -239,8 +255,9 @@ Result<SandboxOptions> sandboxOptionsFromParser(const QCommandLineParser &parser
         else if (value == QLatin1String("garbage"))
             fault = SandboxFault::Garbage;
         else
-            return usage(kFault, QStringLiteral("--fault %1: \"%2\" is not down, slow, error or garbage")
-                                     .arg(layer, value));
+            return usage(kFault,
+                         QStringLiteral("--fault %1: \"%2\" is not down, slow, error or garbage")
+                             .arg(layer, value));
         if (options.faults.contains(layer))
             return usage(kFault, QStringLiteral("--fault is given twice for layer %1").arg(layer));
         options.faults.insert(layer, fault);

@@ -20,13 +20,13 @@ enum class SandboxFault { Down, Slow, Error, Garbage };
 
 struct SandboxOptions
 {
-    QString profileOut;                 // empty: <runtime folder>/profile.json
-    QUrl otlpEndpoint;                  // base URL; empty: a free loopback port is chosen
-    double ratePerMinute = 3.0;         // runs started per minute per agent
-    bool rateGiven = false;             // --rate was given (it overrides the burst rate too)
-    bool burst = false;                 // load mode: many concurrent, short runs
+    QString profileOut;         // empty: <runtime folder>/profile.json
+    QUrl otlpEndpoint;          // base URL; empty: a free loopback port is chosen
+    double ratePerMinute = 3.0; // runs started per minute per agent
+    bool rateGiven = false;     // --rate was given (it overrides the burst rate too)
+    bool burst = false;         // load mode: many concurrent, short runs
     quint64 seed = 0;
-    bool seedGiven = false;             // without --seed the seed is random (and logged)
+    bool seedGiven = false; // without --seed the seed is random (and logged)
     OtlpFormat format = OtlpFormat::Both;
     QMap<QString, int> latencyMs;       // layer id -> added latency in milliseconds
     QMap<QString, SandboxFault> faults; // layer id -> fault

@@ -66,11 +66,12 @@ Result<void> SandboxProfile::write(const QString &path, const QByteArray &json)
     const QFileInfo info(path);
     if (info.exists() || info.isSymLink()) {
         if (info.isSymLink() || !info.isFile())
-            return makeError(Error::Kind::Conflict,
-                             QStringLiteral("refusing to write the sandbox profile to %1: it exists "
-                                            "and is not a regular file")
-                                 .arg(path),
-                             path);
+            return makeError(
+                Error::Kind::Conflict,
+                QStringLiteral("refusing to write the sandbox profile to %1: it exists "
+                               "and is not a regular file")
+                    .arg(path),
+                path);
         QFile existing(path);
         if (!existing.open(QIODevice::ReadOnly))
             return makeError(Error::Kind::Conflict,

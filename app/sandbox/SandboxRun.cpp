@@ -8,8 +8,14 @@ namespace {
 
 using Otlp::OutAttribute;
 
-OutAttribute attr(const char *key, const QByteArray &value) { return {QByteArray(key), value}; }
-OutAttribute attr(const char *key, qint64 value) { return {QByteArray(key), value}; }
+OutAttribute attr(const char *key, const QByteArray &value)
+{
+    return {QByteArray(key), value};
+}
+OutAttribute attr(const char *key, qint64 value)
+{
+    return {QByteArray(key), value};
+}
 
 QByteArray decimal(qint64 minor)
 {
@@ -25,20 +31,31 @@ SandboxRun::SandboxRun(quint64 id, const SandboxAgent &agent, RunPlan plan)
     : m_id(id)
     , m_agent(agent)
     , m_plan(std::move(plan))
-{
-}
+{}
 
 void SandboxRun::handle(const Scheduled &action, Output &out)
 {
     if (m_state == State::Finished)
         return;
     switch (action.action) {
-    case Action::Start: start(action.dueNs, out); break;
-    case Action::BeginStep: beginStep(action.step, action.dueNs, out); break;
-    case Action::EndStep: endStep(action.step, action.dueNs, out); break;
-    case Action::EndChild: endChild(action.step, action.child, action.dueNs, out); break;
-    case Action::DecideApproval: decideApproval(action.step, action.dueNs, out); break;
-    case Action::End: end(action.dueNs, out); break;
+    case Action::Start:
+        start(action.dueNs, out);
+        break;
+    case Action::BeginStep:
+        beginStep(action.step, action.dueNs, out);
+        break;
+    case Action::EndStep:
+        endStep(action.step, action.dueNs, out);
+        break;
+    case Action::EndChild:
+        endChild(action.step, action.child, action.dueNs, out);
+        break;
+    case Action::DecideApproval:
+        decideApproval(action.step, action.dueNs, out);
+        break;
+    case Action::End:
+        end(action.dueNs, out);
+        break;
     }
 }
 
@@ -52,9 +69,12 @@ void SandboxRun::start(qint64 nowNs, Output &out)
 bool SandboxRun::shouldRun(const RunStep &step) const
 {
     switch (step.when) {
-    case RunStep::When::Always: return true;
-    case RunStep::When::IfApproved: return m_decision == Decision::Approved;
-    case RunStep::When::IfDenied: return m_decision == Decision::Denied;
+    case RunStep::When::Always:
+        return true;
+    case RunStep::When::IfApproved:
+        return m_decision == Decision::Approved;
+    case RunStep::When::IfDenied:
+        return m_decision == Decision::Denied;
     }
     return true;
 }
@@ -78,19 +98,22 @@ void SandboxRun::beginStep(int index, qint64 nowNs, Output &out)
     if (step.approval) {
         const PlannedApproval &a = *step.approval;
         m_state = State::AwaitingApproval;
-        m_rootEvents.push_back(Otlp::OutEvent{
-            QByteArrayLiteral("approval.requested"),
-            nowNs,
-            {attr("approval_id", a.id), attr("action", a.action),
-             attr("amount_value", decimal(a.amountMinor)), attr("amount_minor", a.amountMinor),
-             attr("amount_currency", a.currency), attr("reason", a.reason)}});
+        m_rootEvents.push_back(Otlp::OutEvent{QByteArrayLiteral("approval.requested"),
+                                              nowNs,
+                                              {attr("approval_id", a.id),
+                                               attr("action", a.action),
+                                               attr("amount_value", decimal(a.amountMinor)),
+                                               attr("amount_minor", a.amountMinor),
+                                               attr("amount_currency", a.currency),
+                                               attr("reason", a.reason)}});
         out.schedule.push_back({nowNs + a.waitNs, Action::DecideApproval, index, 0});
         return;
     }
     const PlannedSpan &span = step.span;
     for (int c = 0; c < int(span.children.size()); ++c) {
         const PlannedSpan &child = span.children[size_t(c)];
-        out.schedule.push_back({nowNs + child.offsetNs + child.durationNs, Action::EndChild, index, c});
+        out.schedule.push_back(
+            {nowNs + child.offsetNs + child.durationNs, Action::EndChild, index, c});
     }
     out.schedule.push_back({nowNs + span.durationNs, Action::EndStep, index, 0});
 }
@@ -117,9 +140,11 @@ void SandboxRun::decideApproval(int index, qint64 nowNs, Output &out)
     m_rootEvents.push_back(Otlp::OutEvent{
         QByteArrayLiteral("approval.decided"),
         nowNs,
-        {attr("approval_id", a.id), attr("action", a.action),
+        {attr("approval_id", a.id),
+         attr("action", a.action),
          attr("decision", a.approve ? QByteArrayLiteral("approve") : QByteArrayLiteral("deny")),
-         attr("decided_by", a.decidedBy), attr("reason", a.decisionReason)}});
+         attr("decided_by", a.decidedBy),
+         attr("reason", a.decisionReason)}});
     scheduleNext(index, nowNs, out);
 }
 
@@ -157,8 +182,10 @@ void SandboxRun::end(qint64 nowNs, Output &out)
     m_state = State::Finished;
 }
 
-Otlp::OutSpan SandboxRun::childSpan(const PlannedSpan &planned, const SpanId &parent,
-                                    qint64 startNs, qint64 endNs) const
+Otlp::OutSpan SandboxRun::childSpan(const PlannedSpan &planned,
+                                    const SpanId &parent,
+                                    qint64 startNs,
+                                    qint64 endNs) const
 {
     const AgentSpec &spec = m_agent.spec();
     Otlp::OutSpan span;
@@ -173,8 +200,8 @@ Otlp::OutSpan SandboxRun::childSpan(const PlannedSpan &planned, const SpanId &pa
     span.statusCode = planned.statusCode;
     span.statusMessage = planned.statusMessage;
     span.attributes.reserve(planned.attributes.size() + 3);
-    span.attributes.insert(span.attributes.end(), planned.attributes.begin(),
-                           planned.attributes.end());
+    span.attributes.insert(
+        span.attributes.end(), planned.attributes.begin(), planned.attributes.end());
     // So that a live run is identifiable before its root span arrives.
     span.attributes.push_back(attr("gen_ai.agent.name", spec.name));
     span.attributes.push_back(attr("enduser.id", m_plan.principal));

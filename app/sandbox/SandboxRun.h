@@ -61,8 +61,8 @@ private:
     void end(qint64 nowNs, Output &out);
     void scheduleNext(int afterIndex, qint64 nowNs, Output &out);
     bool shouldRun(const RunStep &step) const;
-    Otlp::OutSpan childSpan(const PlannedSpan &planned, const SpanId &parent, qint64 startNs,
-                            qint64 endNs) const;
+    Otlp::OutSpan
+    childSpan(const PlannedSpan &planned, const SpanId &parent, qint64 startNs, qint64 endNs) const;
 
     quint64 m_id = 0;
     const SandboxAgent &m_agent;

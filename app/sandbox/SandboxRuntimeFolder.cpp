@@ -13,25 +13,31 @@ namespace Breaker {
 
 namespace {
 
-constexpr QFileDevice::Permissions kOwnerOnly =
-    QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner;
+constexpr QFileDevice::Permissions kOwnerOnly
+    = QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner;
 
 Result<void> ensurePrivateDir(const QString &path)
 {
     const QByteArray native = QFile::encodeName(path);
     if (::mkdir(native.constData(), 0700) != 0 && errno != EEXIST)
         return makeError(Error::Kind::Unavailable,
-                         QStringLiteral("cannot create %1: %2").arg(path, QString::fromLocal8Bit(strerror(errno))),
+                         QStringLiteral("cannot create %1: %2")
+                             .arg(path, QString::fromLocal8Bit(strerror(errno))),
                          path);
-    struct stat st {};
+    struct stat st
+    {
+    };
     if (::lstat(native.constData(), &st) != 0 || !S_ISDIR(st.st_mode))
-        return makeError(Error::Kind::Unavailable, QStringLiteral("%1 is not a directory").arg(path), path);
+        return makeError(
+            Error::Kind::Unavailable, QStringLiteral("%1 is not a directory").arg(path), path);
     if (st.st_uid != ::getuid())
         return makeError(Error::Kind::Unavailable,
-                         QStringLiteral("%1 belongs to another user; refusing to use it").arg(path), path);
+                         QStringLiteral("%1 belongs to another user; refusing to use it").arg(path),
+                         path);
     if ((st.st_mode & 0077) != 0 && ::chmod(native.constData(), 0700) != 0)
         return makeError(Error::Kind::Unavailable,
-                         QStringLiteral("cannot make %1 private: %2").arg(path, QString::fromLocal8Bit(strerror(errno))),
+                         QStringLiteral("cannot make %1 private: %2")
+                             .arg(path, QString::fromLocal8Bit(strerror(errno))),
                          path);
     return {};
 }
@@ -41,7 +47,8 @@ Result<std::unique_ptr<QTemporaryDir>> makeTemporaryDir(const QString &templateP
     auto dir = std::make_unique<QTemporaryDir>(templatePath);
     if (!dir->isValid())
         return makeError(Error::Kind::Unavailable,
-                         QStringLiteral("cannot create a folder like %1: %2").arg(templatePath, dir->errorString()),
+                         QStringLiteral("cannot create a folder like %1: %2")
+                             .arg(templatePath, dir->errorString()),
                          templatePath);
     QFile::setPermissions(dir->path(), kOwnerOnly); // QTemporaryDir already makes it 0700
     return dir;
@@ -54,7 +61,8 @@ Result<std::unique_ptr<SandboxRuntimeFolder>> SandboxRuntimeFolder::createDefaul
     return create(QString::fromLocal8Bit(qgetenv("XDG_RUNTIME_DIR")));
 }
 
-Result<std::unique_ptr<SandboxRuntimeFolder>> SandboxRuntimeFolder::create(const QString &runtimeDir)
+Result<std::unique_ptr<SandboxRuntimeFolder>>
+SandboxRuntimeFolder::create(const QString &runtimeDir)
 {
     std::unique_ptr<SandboxRuntimeFolder> folder(new SandboxRuntimeFolder);
     QString base;

@@ -30,7 +30,7 @@ public:
 private:
     SandboxRuntimeFolder() = default;
 
-    std::unique_ptr<QTemporaryDir> m_base;     // the /tmp fallback only
+    std::unique_ptr<QTemporaryDir> m_base; // the /tmp fallback only
     std::unique_ptr<QTemporaryDir> m_instance;
 };
 

@@ -12,12 +12,18 @@ namespace Breaker {
 QByteArray scenarioName(ScenarioKind kind)
 {
     switch (kind) {
-    case ScenarioKind::Normal: return QByteArrayLiteral("normal");
-    case ScenarioKind::ApprovalNeeded: return QByteArrayLiteral("approval");
-    case ScenarioKind::RunawayLoop: return QByteArrayLiteral("runaway_loop");
-    case ScenarioKind::PolicyBlock: return QByteArrayLiteral("policy_block");
-    case ScenarioKind::RestrictedData: return QByteArrayLiteral("restricted_data");
-    case ScenarioKind::PromptInjection: return QByteArrayLiteral("prompt_injection");
+    case ScenarioKind::Normal:
+        return QByteArrayLiteral("normal");
+    case ScenarioKind::ApprovalNeeded:
+        return QByteArrayLiteral("approval");
+    case ScenarioKind::RunawayLoop:
+        return QByteArrayLiteral("runaway_loop");
+    case ScenarioKind::PolicyBlock:
+        return QByteArrayLiteral("policy_block");
+    case ScenarioKind::RestrictedData:
+        return QByteArrayLiteral("restricted_data");
+    case ScenarioKind::PromptInjection:
+        return QByteArrayLiteral("prompt_injection");
     }
     return {};
 }
@@ -30,23 +36,36 @@ constexpr int kSpanInternal = 1;
 constexpr int kSpanClient = 3;
 constexpr int kStatusError = 2;
 
-OutAttribute attr(const char *key, const QByteArray &value) { return {QByteArray(key), value}; }
-OutAttribute attr(const char *key, qint64 value) { return {QByteArray(key), value}; }
-OutAttribute attr(const char *key, const QList<QByteArray> &value) { return {QByteArray(key), value}; }
+OutAttribute attr(const char *key, const QByteArray &value)
+{
+    return {QByteArray(key), value};
+}
+OutAttribute attr(const char *key, qint64 value)
+{
+    return {QByteArray(key), value};
+}
+OutAttribute attr(const char *key, const QList<QByteArray> &value)
+{
+    return {QByteArray(key), value};
+}
 
 // Builds one run's steps. Every duration goes through ns() so that burst mode can shrink it.
 class PlanBuilder
 {
 public:
     PlanBuilder(const AgentSpec &agent, QRandomGenerator &rng, double scale, RunPlan &plan)
-        : m_agent(agent), m_rng(rng), m_scale(scale), m_plan(plan)
-    {
-    }
+        : m_agent(agent)
+        , m_rng(rng)
+        , m_scale(scale)
+        , m_plan(plan)
+    {}
 
     int between(int lo, int hi) { return lo >= hi ? lo : lo + int(m_rng.bounded(hi - lo + 1)); }
     bool chance(int percent) { return int(m_rng.bounded(100)) < percent; }
-    template<typename T>
-    const T &pick(const QList<T> &list) { return list.at(int(m_rng.bounded(int(list.size())))); }
+    template<typename T> const T &pick(const QList<T> &list)
+    {
+        return list.at(int(m_rng.bounded(int(list.size()))));
+    }
 
     // A random duration between lo and hi milliseconds, scaled.
     qint64 ms(int lo, int hi)
@@ -68,8 +87,8 @@ public:
 
     QByteArray randomToken(int length)
     {
-        static constexpr char alphabet[] =
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        static constexpr char alphabet[]
+            = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         QByteArray out(length, Qt::Uninitialized);
         for (int i = 0; i < length; ++i)
             out[i] = alphabet[m_rng.bounded(62)];
@@ -85,7 +104,9 @@ public:
         return m_plan.steps.back();
     }
 
-    PlannedSpan &chat(qint64 inputTokens, qint64 outputTokens, const char *finishReason,
+    PlannedSpan &chat(qint64 inputTokens,
+                      qint64 outputTokens,
+                      const char *finishReason,
                       RunStep::When when = RunStep::When::Always)
     {
         PlannedSpan &span = addStep(40, 250, when).span;
@@ -107,7 +128,10 @@ public:
         return span;
     }
 
-    PlannedSpan &tool(const QByteArray &toolName, const char *toolType, int loMs, int hiMs,
+    PlannedSpan &tool(const QByteArray &toolName,
+                      const char *toolType,
+                      int loMs,
+                      int hiMs,
                       RunStep::When when = RunStep::When::Always)
     {
         PlannedSpan &span = addStep(10, 80, when).span;
@@ -124,7 +148,8 @@ public:
         return span;
     }
 
-    PlannedSpan &retrieval(const QByteArray &source, const char *classification,
+    PlannedSpan &retrieval(const QByteArray &source,
+                           const char *classification,
                            RunStep::When when = RunStep::When::Always)
     {
         PlannedSpan &span = addStep(20, 120, when).span;
@@ -142,8 +167,11 @@ public:
     }
 
     // A database call inside `parent` (a tool), placed so that it ends before the tool does.
-    void db(PlannedSpan &parent, const char *system, const QByteArray &collection,
-            const char *operation, const char *classification)
+    void db(PlannedSpan &parent,
+            const char *system,
+            const QByteArray &collection,
+            const char *operation,
+            const char *classification)
     {
         PlannedSpan span;
         span.spanId = newSpanId();
@@ -179,10 +207,14 @@ public:
     {
         span.attributes.push_back(attr("breaker.policy.decision", QByteArrayLiteral("deny")));
         span.attributes.push_back(attr("breaker.policy.reason", reason));
-        fail(span, QByteArrayLiteral("policy_denied"), QByteArrayLiteral("blocked by policy: ") + reason);
+        fail(span,
+             QByteArrayLiteral("policy_denied"),
+             QByteArrayLiteral("blocked by policy: ") + reason);
     }
 
-    void approval(const QByteArray &action, qint64 amountMinor, const QByteArray &reason,
+    void approval(const QByteArray &action,
+                  qint64 amountMinor,
+                  const QByteArray &reason,
                   int approvePercent)
     {
         RunStep &step = addStep(30, 200);
@@ -196,8 +228,9 @@ public:
         a.waitNs = ms(15000, 75000);
         a.approve = chance(approvePercent);
         a.decidedBy = QByteArrayLiteral("operator:sandbox-approver");
-        a.decisionReason = a.approve ? QByteArrayLiteral("verified with the customer record")
-                                     : QByteArrayLiteral("amount not supported by the ticket history");
+        a.decisionReason = a.approve
+                               ? QByteArrayLiteral("verified with the customer record")
+                               : QByteArrayLiteral("amount not supported by the ticket history");
         step.approval = std::move(a);
     }
 
@@ -214,15 +247,20 @@ private:
 
 QByteArray money(qint64 minor)
 {
-    return QByteArray::number(minor / 100) + '.' + QByteArray::number(minor % 100).rightJustified(2, '0');
+    return QByteArray::number(minor / 100) + '.'
+           + QByteArray::number(minor % 100).rightJustified(2, '0');
 }
 
 using When = RunStep::When;
 
 // The runaway loop: a tool keeps failing, the agent keeps asking the model, and each call
 // carries the whole growing conversation until the context window runs out.
-void runawayLoop(PlanBuilder &b, RunPlan &plan, const QByteArray &toolName, const char *toolType,
-                 const QByteArray &errorType, const QByteArray &errorMessage)
+void runawayLoop(PlanBuilder &b,
+                 RunPlan &plan,
+                 const QByteArray &toolName,
+                 const char *toolType,
+                 const QByteArray &errorType,
+                 const QByteArray &errorMessage)
 {
     const int iterations = b.between(14, 28);
     qint64 input = b.between(1500, 2600);
@@ -234,7 +272,8 @@ void runawayLoop(PlanBuilder &b, RunPlan &plan, const QByteArray &toolName, cons
         input = input + output + b.between(2500, 6000) + input / 6;
     }
     PlannedSpan &last = b.chat(input, 0, "error");
-    PlanBuilder::fail(last, QByteArrayLiteral("context_length_exceeded"),
+    PlanBuilder::fail(last,
+                      QByteArrayLiteral("context_length_exceeded"),
                       QByteArrayLiteral("This model's maximum context length was exceeded"));
     plan.rootStatusCode = kStatusError;
     plan.rootErrorType = QByteArrayLiteral("context_length_exceeded");
@@ -251,8 +290,8 @@ void injectedToolCall(PlanBuilder &b, const QByteArray &source, qint64 contextTo
     chat.attributes.push_back(attr("breaker.injection.source", source));
     PlannedSpan &shell = b.tool(QByteArrayLiteral("shell.exec"), "function", 10, 60);
     shell.attributes.push_back(attr("breaker.injection.source", source));
-    PlanBuilder::policyDeny(shell, QByteArrayLiteral("shell.exec is not an allowed tool for ")
-                                       + b.agent().name);
+    PlanBuilder::policyDeny(
+        shell, QByteArrayLiteral("shell.exec is not an allowed tool for ") + b.agent().name);
     b.chat(contextTokens + b.between(300, 800), b.between(60, 160), "stop");
     b.finish(20, 150);
 }
@@ -260,13 +299,17 @@ void injectedToolCall(PlanBuilder &b, const QByteArray &source, qint64 contextTo
 void planRefunds(PlanBuilder &b, RunPlan &plan, ScenarioKind kind)
 {
     const AgentSpec &agent = b.agent();
-    const QByteArray ticket = QByteArrayLiteral("ZD-") + QByteArray::number(b.between(40000, 99999));
+    const QByteArray ticket
+        = QByteArrayLiteral("ZD-") + QByteArray::number(b.between(40000, 99999));
     b.retrieval(QByteArrayLiteral("zendesk.tickets"), "internal");
     b.chat(b.between(900, 1600), b.between(60, 160), "tool_calls");
     b.tool(QByteArrayLiteral("zendesk.get_ticket"), "extension", 120, 700);
 
     if (kind == ScenarioKind::RunawayLoop) {
-        runawayLoop(b, plan, QByteArrayLiteral("billing.lookup_charge"), "function",
+        runawayLoop(b,
+                    plan,
+                    QByteArrayLiteral("billing.lookup_charge"),
+                    "function",
                     QByteArrayLiteral("timeout"),
                     QByteArrayLiteral("billing API did not answer within 5 s"));
         return;
@@ -279,7 +322,8 @@ void planRefunds(PlanBuilder &b, RunPlan &plan, ScenarioKind kind)
     if (kind == ScenarioKind::PolicyBlock) {
         // The agent reaches for a payout (money out to a bank account), which is not a refund.
         PlannedSpan &payout = b.tool(QByteArrayLiteral("stripe.payout"), "extension", 20, 120);
-        PlanBuilder::policyDeny(payout, QByteArrayLiteral("stripe.payout is not in refund-agent's tool allowlist"));
+        PlanBuilder::policyDeny(
+            payout, QByteArrayLiteral("stripe.payout is not in refund-agent's tool allowlist"));
         b.chat(b.between(2600, 3400), b.between(90, 200), "stop");
         b.tool(QByteArrayLiteral("zendesk.reply"), "extension", 150, 600);
         b.finish(20, 150);
@@ -293,11 +337,13 @@ void planRefunds(PlanBuilder &b, RunPlan &plan, ScenarioKind kind)
     }
 
     const bool needsApproval = kind == ScenarioKind::ApprovalNeeded;
-    const qint64 amount = needsApproval
-                              ? agent.approvalThresholdMinor + b.between(2000, 170000)
-                              : b.between(500, int(std::max<qint64>(agent.approvalThresholdMinor, 1000) - 100));
+    const qint64 amount
+        = needsApproval
+              ? agent.approvalThresholdMinor + b.between(2000, 170000)
+              : b.between(500, int(std::max<qint64>(agent.approvalThresholdMinor, 1000) - 100));
     if (needsApproval) {
-        b.approval(QByteArrayLiteral("stripe.refund"), amount,
+        b.approval(QByteArrayLiteral("stripe.refund"),
+                   amount,
                    QByteArrayLiteral("Customer on ticket ") + ticket
                        + QByteArrayLiteral(" was charged twice; refund of $") + money(amount)
                        + QByteArrayLiteral(" exceeds the $") + money(agent.approvalThresholdMinor)
@@ -318,7 +364,8 @@ void planRefunds(PlanBuilder &b, RunPlan &plan, ScenarioKind kind)
 void planClaims(PlanBuilder &b, RunPlan &plan, ScenarioKind kind)
 {
     const AgentSpec &agent = b.agent();
-    const QByteArray claim = QByteArrayLiteral("CLM-") + QByteArray::number(b.between(100000, 999999));
+    const QByteArray claim
+        = QByteArrayLiteral("CLM-") + QByteArray::number(b.between(100000, 999999));
     b.retrieval(QByteArrayLiteral("claims.records"), "confidential");
     b.chat(b.between(1400, 2400), b.between(80, 200), "tool_calls");
 
@@ -330,8 +377,12 @@ void planClaims(PlanBuilder &b, RunPlan &plan, ScenarioKind kind)
         return;
     }
     if (kind == ScenarioKind::RunawayLoop) {
-        runawayLoop(b, plan, QByteArrayLiteral("claims.get_policy"), "function",
-                    QByteArrayLiteral("500"), QByteArrayLiteral("policy service answered 500"));
+        runawayLoop(b,
+                    plan,
+                    QByteArrayLiteral("claims.get_policy"),
+                    "function",
+                    QByteArrayLiteral("500"),
+                    QByteArrayLiteral("policy service answered 500"));
         return;
     }
 
@@ -343,7 +394,8 @@ void planClaims(PlanBuilder &b, RunPlan &plan, ScenarioKind kind)
     if (kind == ScenarioKind::PolicyBlock || kind == ScenarioKind::PromptInjection) {
         PlannedSpan &del = b.tool(QByteArrayLiteral("claims.delete_record"), "function", 10, 80);
         if (kind == ScenarioKind::PromptInjection)
-            del.attributes.push_back(attr("breaker.injection.source", QByteArrayLiteral("claims.records:") + claim));
+            del.attributes.push_back(
+                attr("breaker.injection.source", QByteArrayLiteral("claims.records:") + claim));
         PlanBuilder::policyDeny(del, QByteArrayLiteral("destructive claim tools need a person"));
         b.chat(b.between(4000, 6500), b.between(80, 200), "stop");
         b.finish(20, 150);
@@ -354,10 +406,12 @@ void planClaims(PlanBuilder &b, RunPlan &plan, ScenarioKind kind)
     const qint64 amount = needsApproval ? agent.approvalThresholdMinor + b.between(20000, 800000)
                                         : b.between(5000, int(agent.approvalThresholdMinor - 100));
     if (needsApproval) {
-        b.approval(QByteArrayLiteral("payments.disburse"), amount,
-                   QByteArrayLiteral("Claim ") + claim + QByteArrayLiteral(" is covered; payout of $")
-                       + money(amount) + QByteArrayLiteral(" is above the $")
-                       + money(agent.approvalThresholdMinor) + QByteArrayLiteral(" limit"),
+        b.approval(QByteArrayLiteral("payments.disburse"),
+                   amount,
+                   QByteArrayLiteral("Claim ") + claim
+                       + QByteArrayLiteral(" is covered; payout of $") + money(amount)
+                       + QByteArrayLiteral(" is above the $") + money(agent.approvalThresholdMinor)
+                       + QByteArrayLiteral(" limit"),
                    70);
     }
     const When paid = needsApproval ? When::IfApproved : When::Always;
@@ -387,13 +441,18 @@ void planEmail(PlanBuilder &b, RunPlan &plan, ScenarioKind kind)
 
     if (kind == ScenarioKind::PolicyBlock) {
         PlannedSpan &bulk = b.tool(QByteArrayLiteral("email.send_bulk"), "extension", 10, 80);
-        PlanBuilder::policyDeny(bulk, QByteArrayLiteral("bulk sends above 50 recipients are not allowed"));
+        PlanBuilder::policyDeny(
+            bulk, QByteArrayLiteral("bulk sends above 50 recipients are not allowed"));
         b.chat(b.between(2000, 3500), b.between(60, 160), "stop");
         b.finish(20, 150);
         return;
     }
     if (kind == ScenarioKind::RunawayLoop) {
-        runawayLoop(b, plan, QByteArrayLiteral("email.send"), "extension", QByteArrayLiteral("429"),
+        runawayLoop(b,
+                    plan,
+                    QByteArrayLiteral("email.send"),
+                    "extension",
+                    QByteArrayLiteral("429"),
                     QByteArrayLiteral("mail provider rate limit"));
         return;
     }
@@ -407,8 +466,12 @@ void planUsageAnalytics(PlanBuilder &b, RunPlan &plan, ScenarioKind kind)
     b.chat(b.between(800, 1500), b.between(100, 260), "tool_calls");
 
     if (kind == ScenarioKind::RunawayLoop) {
-        runawayLoop(b, plan, QByteArrayLiteral("warehouse.query"), "datastore",
-                    QByteArrayLiteral("timeout"), QByteArrayLiteral("query exceeded 30 s"));
+        runawayLoop(b,
+                    plan,
+                    QByteArrayLiteral("warehouse.query"),
+                    "datastore",
+                    QByteArrayLiteral("timeout"),
+                    QByteArrayLiteral("query exceeded 30 s"));
         return;
     }
 
@@ -433,7 +496,8 @@ void planUsageAnalytics(PlanBuilder &b, RunPlan &plan, ScenarioKind kind)
     b.chat(b.between(4000, 9000), b.between(300, 900), "tool_calls");
     if (kind == ScenarioKind::PolicyBlock) {
         PlannedSpan &share = b.tool(QByteArrayLiteral("drive.share_public"), "extension", 10, 80);
-        PlanBuilder::policyDeny(share, QByteArrayLiteral("public sharing of reports is not allowed"));
+        PlanBuilder::policyDeny(share,
+                                QByteArrayLiteral("public sharing of reports is not allowed"));
     } else {
         b.tool(QByteArrayLiteral("reports.publish"), "extension", 150, 800);
     }
@@ -443,7 +507,9 @@ void planUsageAnalytics(PlanBuilder &b, RunPlan &plan, ScenarioKind kind)
 
 } // namespace
 
-RunPlan Scenario::plan(ScenarioKind kind, const AgentSpec &agent, QRandomGenerator &rng,
+RunPlan Scenario::plan(ScenarioKind kind,
+                       const AgentSpec &agent,
+                       QRandomGenerator &rng,
                        double durationScale)
 {
     RunPlan plan;
@@ -457,17 +523,26 @@ RunPlan Scenario::plan(ScenarioKind kind, const AgentSpec &agent, QRandomGenerat
             plan.traceId[size_t(i)] = uint8_t(hi >> (8 * i));
             plan.traceId[size_t(8 + i)] = uint8_t(lo >> (8 * i));
         }
-    } while (std::all_of(plan.traceId.begin(), plan.traceId.end(), [](uint8_t v) { return v == 0; }));
+    } while (
+        std::all_of(plan.traceId.begin(), plan.traceId.end(), [](uint8_t v) { return v == 0; }));
     plan.rootSpanId = b.newSpanId();
     plan.principal = agent.principals.isEmpty() ? QByteArray() : b.pick(agent.principals);
     plan.delegation = agent.delegation;
     plan.conversationId = QByteArrayLiteral("conv_") + b.randomToken(20);
 
     switch (agent.role) {
-    case AgentRole::Refunds: planRefunds(b, plan, kind); break;
-    case AgentRole::Claims: planClaims(b, plan, kind); break;
-    case AgentRole::Email: planEmail(b, plan, kind); break;
-    case AgentRole::UsageAnalytics: planUsageAnalytics(b, plan, kind); break;
+    case AgentRole::Refunds:
+        planRefunds(b, plan, kind);
+        break;
+    case AgentRole::Claims:
+        planClaims(b, plan, kind);
+        break;
+    case AgentRole::Email:
+        planEmail(b, plan, kind);
+        break;
+    case AgentRole::UsageAnalytics:
+        planUsageAnalytics(b, plan, kind);
+        break;
     }
     return plan;
 }

@@ -33,10 +33,10 @@ struct PlannedSpan
 {
     SpanId spanId{};
     QByteArray name;
-    int kind = 1;              // OTLP SpanKind
-    qint64 offsetNs = 0;       // children only: start, relative to the parent's start
+    int kind = 1;        // OTLP SpanKind
+    qint64 offsetNs = 0; // children only: start, relative to the parent's start
     qint64 durationNs = 0;
-    int statusCode = 0;        // 0 unset, 2 error
+    int statusCode = 0; // 0 unset, 2 error
     QByteArray statusMessage;
     std::vector<Otlp::OutAttribute> attributes;
     std::vector<PlannedSpan> children; // inside this span: they end before it ends
@@ -46,11 +46,11 @@ struct PlannedSpan
 struct PlannedApproval
 {
     QByteArray id;
-    QByteArray action;         // the tool that waits, e.g. stripe.refund
+    QByteArray action; // the tool that waits, e.g. stripe.refund
     qint64 amountMinor = 0;
-    QByteArray currency;       // ISO 4217, lower case
-    QByteArray reason;         // the agent's words
-    qint64 waitNs = 0;         // until the (simulated) decision
+    QByteArray currency; // ISO 4217, lower case
+    QByteArray reason;   // the agent's words
+    qint64 waitNs = 0;   // until the (simulated) decision
     bool approve = true;
     QByteArray decidedBy;
     QByteArray decisionReason;
@@ -59,8 +59,8 @@ struct PlannedApproval
 struct RunStep
 {
     enum class When { Always, IfApproved, IfDenied };
-    qint64 gapNs = 0;          // think time before the step starts
-    When when = When::Always;  // relative to the run's latest approval decision
+    qint64 gapNs = 0;                        // think time before the step starts
+    When when = When::Always;                // relative to the run's latest approval decision
     std::optional<PlannedApproval> approval; // set: this step is a pause, not a span
     PlannedSpan span;
 };
@@ -71,11 +71,11 @@ struct RunPlan
     ScenarioKind scenario = ScenarioKind::Normal;
     TraceId traceId{};
     SpanId rootSpanId{};
-    QByteArray principal;          // enduser.id
-    QList<QByteArray> delegation;  // breaker.delegation, outermost actor first
-    QByteArray conversationId;     // gen_ai.conversation.id
-    std::vector<RunStep> steps;    // run one after the other
-    qint64 tailNs = 0;             // after the last step, until the root ends
+    QByteArray principal;         // enduser.id
+    QList<QByteArray> delegation; // breaker.delegation, outermost actor first
+    QByteArray conversationId;    // gen_ai.conversation.id
+    std::vector<RunStep> steps;   // run one after the other
+    qint64 tailNs = 0;            // after the last step, until the root ends
     int rootStatusCode = 0;
     QByteArray rootStatusMessage;
     QByteArray rootErrorType;
@@ -86,8 +86,8 @@ class Scenario
 public:
     // Plans one run of `kind` for `agent`. durationScale shrinks every duration and pause
     // (burst mode runs short runs).
-    static RunPlan plan(ScenarioKind kind, const AgentSpec &agent, QRandomGenerator &rng,
-                        double durationScale);
+    static RunPlan
+    plan(ScenarioKind kind, const AgentSpec &agent, QRandomGenerator &rng, double durationScale);
 };
 
 } // namespace Breaker

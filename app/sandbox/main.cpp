@@ -1,8 +1,8 @@
 #include "BreakerVersion.h"
 #include "app/sandbox/Sandbox.h"
 #include "app/sandbox/SandboxOptions.h"
-#include "app/services/SignalWatcher.h"
 #include "app/services/LogSink.h"
+#include "app/services/SignalWatcher.h"
 #include "models/Logging.h"
 
 #include <QCommandLineParser>
@@ -78,7 +78,9 @@ int main(int argc, char *argv[])
     std::fflush(stdout);
 
     bool stopping = false;
-    QObject::connect(&signals_, &SignalWatcher::terminationRequested, &sandbox,
+    QObject::connect(&signals_,
+                     &SignalWatcher::terminationRequested,
+                     &sandbox,
                      [&sandbox, &stopping](int signalNumber) {
                          if (stopping) {
                              qCInfo(lcSandbox) << "second signal: exiting without waiting";
@@ -86,7 +88,8 @@ int main(int argc, char *argv[])
                              return;
                          }
                          stopping = true;
-                         qCInfo(lcSandbox) << "signal" << signalNumber << "received; flushing and exiting";
+                         qCInfo(lcSandbox)
+                             << "signal" << signalNumber << "received; flushing and exiting";
                          sandbox.shutdown(kFlushOnExitMs);
                      });
     QObject::connect(&sandbox, &Sandbox::finished, &app, [] { QCoreApplication::exit(0); });

@@ -48,7 +48,11 @@ public:
         QByteArray body;
     };
 
-    MiniSink() { connect(&m_server, &QTcpServer::newConnection, this, &MiniSink::onConnection); m_clock.start(); }
+    MiniSink()
+    {
+        connect(&m_server, &QTcpServer::newConnection, this, &MiniSink::onConnection);
+        m_clock.start();
+    }
 
     bool listen(quint16 port = 0) { return m_server.listen(QHostAddress::LocalHost, port); }
     quint16 port() const { return m_server.serverPort(); }
@@ -66,8 +70,9 @@ public:
         for (const Request &r : requests) {
             if (r.answeredStatus != 200)
                 continue;
-            const Otlp::DecodeResult d = r.contentType == "application/json" ? Otlp::decodeJson(r.body)
-                                                                               : Otlp::decodeProtobuf(r.body);
+            const Otlp::DecodeResult d = r.contentType == "application/json"
+                                             ? Otlp::decodeJson(r.body)
+                                             : Otlp::decodeProtobuf(r.body);
             ok = ok && d.error.isEmpty() && d.rejectedSpans == 0;
             out.insert(out.end(), d.spans.begin(), d.spans.end());
         }
@@ -77,8 +82,9 @@ public:
     }
     int count(const QByteArray &contentType) const
     {
-        return int(std::count_if(requests.begin(), requests.end(),
-                                 [&](const Request &r) { return r.contentType == contentType; }));
+        return int(std::count_if(requests.begin(), requests.end(), [&](const Request &r) {
+            return r.contentType == contentType;
+        }));
     }
 
 signals:
@@ -126,9 +132,9 @@ private:
             QByteArray body = a.body;
             if (a.status == 200 && body.isEmpty() && r.contentType == "application/json")
                 body = "{}";
-            QByteArray response = "HTTP/1.1 " + QByteArray::number(a.status) + " X\r\nContent-Type: "
-                                  + r.contentType + "\r\nContent-Length: " + QByteArray::number(body.size())
-                                  + "\r\n";
+            QByteArray response = "HTTP/1.1 " + QByteArray::number(a.status)
+                                  + " X\r\nContent-Type: " + r.contentType + "\r\nContent-Length: "
+                                  + QByteArray::number(body.size()) + "\r\n";
             if (!a.retryAfter.isEmpty())
                 response += "Retry-After: " + a.retryAfter + "\r\n";
             response += "\r\n" + body;
@@ -204,7 +210,8 @@ void tst_SandboxOtlp::jsonAndProtobufArrive()
     sandbox.setRuntimeDir(m_xdg.path());
     sandbox.setSpeed(20);
     QVERIFY(sandbox.start().ok());
-    QTRY_VERIFY_WITH_TIMEOUT(sink.count("application/json") >= 3 && sink.count("application/x-protobuf") >= 3, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        sink.count("application/json") >= 3 && sink.count("application/x-protobuf") >= 3, 30000);
     QSignalSpy done(&sandbox, &Sandbox::finished);
     sandbox.shutdown(2000);
     QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 5000);
@@ -268,7 +275,8 @@ void tst_SandboxOtlp::retryAfter503LosesNothing()
         for (int j = i + 1; j < sink.requests.size(); ++j) {
             if (sink.requests[j].body == refused.body) {
                 QVERIFY2(sink.requests[j].receivedMs - refused.receivedMs >= 900,
-                         QByteArray::number(sink.requests[j].receivedMs - refused.receivedMs).constData());
+                         QByteArray::number(sink.requests[j].receivedMs - refused.receivedMs)
+                             .constData());
                 resent = true;
                 break;
             }
@@ -324,7 +332,8 @@ void tst_SandboxOtlp::badRequestIsNotRetried()
     config.format = OtlpFormat::Json;
     OtlpSender sender(config);
     const int resource = sender.addResource({{"service.name", QByteArray("x")}}, "scope", "1");
-    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(u"HTTP 400.*span 7 has an invalid trace id"_s));
+    QTest::ignoreMessage(QtWarningMsg,
+                         QRegularExpression(u"HTTP 400.*span 7 has an invalid trace id"_s));
     for (int i = 0; i < 5; ++i)
         sender.enqueue(resource, numberedSpan(i));
     QTRY_COMPARE_WITH_TIMEOUT(sender.stats().spansRejected, 5, 5000);
@@ -348,7 +357,8 @@ void tst_SandboxOtlp::boundedQueueDropsTheOldest()
     OtlpSender sender(config);
     const int resource = sender.addResource({{"service.name", QByteArray("x")}}, "scope", "1");
     QTest::ignoreMessage(QtWarningMsg, QRegularExpression(u"is not accepting spans"_s));
-    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(u"OTLP queue over 1000 spans: dropped the oldest"_s));
+    QTest::ignoreMessage(QtWarningMsg,
+                         QRegularExpression(u"OTLP queue over 1000 spans: dropped the oldest"_s));
     for (int i = 0; i < 3000; ++i)
         sender.enqueue(resource, numberedSpan(i));
     // Up to maxInFlight batches are on their way (to be refused); the rest is bounded.
@@ -416,10 +426,16 @@ void tst_SandboxOtlp::executableRunsAndStopsOnSigterm()
     env.insert(u"BREAKER_LOG_DIR"_s, xdg.path());
     proc.setProcessEnvironment(env);
     proc.setProgram(sandboxBinary());
-    proc.setArguments({u"--otlp-endpoint"_s, sink.endpoint().toString(), u"--rate"_s, u"120"_s,
-                       u"--seed"_s, u"5"_s});
+    proc.setArguments({u"--otlp-endpoint"_s,
+                       sink.endpoint().toString(),
+                       u"--rate"_s,
+                       u"120"_s,
+                       u"--seed"_s,
+                       u"5"_s});
     QByteArray out;
-    connect(&proc, &QProcess::readyReadStandardOutput, this, [&] { out += proc.readAllStandardOutput(); });
+    connect(&proc, &QProcess::readyReadStandardOutput, this, [&] {
+        out += proc.readAllStandardOutput();
+    });
     QSignalSpy finished(&proc, &QProcess::finished);
     proc.start();
     QTRY_VERIFY_WITH_TIMEOUT(out.contains('\n'), 15000);
@@ -456,9 +472,11 @@ void tst_SandboxOtlp::executableUsageErrors_data()
     QTest::addColumn<QString>("message");
     QTest::newRow("rate") << QStringList{u"--rate"_s, u"0"_s} << u"--rate"_s;
     QTest::newRow("fault") << QStringList{u"--fault"_s, u"tools=explode"_s} << u"explode"_s;
-    QTest::newRow("latency layer") << QStringList{u"--latency-ms"_s, u"network=5"_s} << u"unknown layer"_s;
+    QTest::newRow("latency layer")
+        << QStringList{u"--latency-ms"_s, u"network=5"_s} << u"unknown layer"_s;
     QTest::newRow("unknown option") << QStringList{u"--frobnicate"_s} << u"frobnicate"_s;
-    QTest::newRow("endpoint") << QStringList{u"--otlp-endpoint"_s, u"localhost:4318"_s} << u"http"_s;
+    QTest::newRow("endpoint") << QStringList{u"--otlp-endpoint"_s, u"localhost:4318"_s}
+                              << u"http"_s;
 }
 
 void tst_SandboxOtlp::executableUsageErrors()
@@ -491,7 +509,8 @@ void tst_SandboxOtlp::executableNeverOverwritesAUsersProfile()
     env.insert(u"BREAKER_LOG_DIR"_s, dir.path());
     proc.setProcessEnvironment(env);
     QSignalSpy finished(&proc, &QProcess::finished);
-    proc.start(sandboxBinary(), {u"--profile-out"_s, path, u"--otlp-endpoint"_s, u"http://127.0.0.1:9"_s});
+    proc.start(sandboxBinary(),
+               {u"--profile-out"_s, path, u"--otlp-endpoint"_s, u"http://127.0.0.1:9"_s});
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
     QCOMPARE(proc.exitCode(), 2);
     QVERIFY(QString::fromUtf8(proc.readAllStandardError()).contains(u"refusing to overwrite"_s));
@@ -519,8 +538,12 @@ void tst_SandboxOtlp::burstThroughput()
     env.insert(u"BREAKER_LOG_DIR"_s, xdg.path());
     proc.setProcessEnvironment(env);
     QSignalSpy finished(&proc, &QProcess::finished);
-    proc.start(sandboxBinary(), {u"--burst"_s, u"--seed"_s, u"2"_s, u"--otlp-endpoint"_s,
-                                 u"http://127.0.0.1:%1"_s.arg(receiver.port())});
+    proc.start(sandboxBinary(),
+               {u"--burst"_s,
+                u"--seed"_s,
+                u"2"_s,
+                u"--otlp-endpoint"_s,
+                u"http://127.0.0.1:%1"_s.arg(receiver.port())});
     // Warm up for a second, then measure five.
     QTRY_VERIFY_WITH_TIMEOUT(receiver.spansAcceptedTotal() > 0, 15000);
     QElapsedTimer clock;

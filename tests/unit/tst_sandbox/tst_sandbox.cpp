@@ -45,7 +45,10 @@ QByteArray str(const std::vector<OutAttribute> &attributes, const char *key)
     return std::get<QByteArray>(a->value);
 }
 
-QByteArray str(const OutSpan &span, const char *key) { return str(span.attributes, key); }
+QByteArray str(const OutSpan &span, const char *key)
+{
+    return str(span.attributes, key);
+}
 
 qint64 num(const OutSpan &span, const char *key)
 {
@@ -63,8 +66,7 @@ QList<QByteArray> list(const OutSpan &span, const char *key)
     return std::get<QList<QByteArray>>(a->value);
 }
 
-template<size_t N>
-bool isZero(const std::array<uint8_t, N> &id)
+template<size_t N> bool isZero(const std::array<uint8_t, N> &id)
 {
     return std::all_of(id.begin(), id.end(), [](uint8_t b) { return b == 0; });
 }
@@ -89,8 +91,8 @@ public:
             if (t.agent < 0)
                 t.agent = agent;
             agentMismatch |= t.agent != agent;
-            order.push_back(Otlp::toHex(span.traceId) + '/' + Otlp::toHex(span.spanId) + '/' + span.name
-                            + '/' + QByteArray::number(span.endNs - span.startNs));
+            order.push_back(Otlp::toHex(span.traceId) + '/' + Otlp::toHex(span.spanId) + '/'
+                            + span.name + '/' + QByteArray::number(span.endNs - span.startNs));
             if (span.hasParent) {
                 if (t.root)
                     t.rootAfterChildren = false;
@@ -184,7 +186,8 @@ private:
 
 void tst_Sandbox::runFleet(quint64 seed, int minRunsPerAgent)
 {
-    if (m_fleet && m_fleet->config().seed == seed && m_rec->minFinished(m_fleet->agentCount()) >= minRunsPerAgent)
+    if (m_fleet && m_fleet->config().seed == seed
+        && m_rec->minFinished(m_fleet->agentCount()) >= minRunsPerAgent)
         return;
     m_fleet = std::make_unique<SandboxFleet>(defaultSandboxAgents(), fastConfig(seed));
     m_rec = std::make_unique<Recorder>(*m_fleet);
@@ -198,8 +201,11 @@ void tst_Sandbox::fleetRunsEveryAgentAndScenario()
     runFleet(42, 12);
     QCOMPARE(m_fleet->agentCount(), 4);
     const QStringList names = m_fleet->agentNames();
-    QCOMPARE(names, (QStringList{QStringLiteral("refund-agent"), QStringLiteral("claims-agent"),
-                                 QStringLiteral("email-agent"), QStringLiteral("usage-analyst")}));
+    QCOMPARE(names,
+             (QStringList{QStringLiteral("refund-agent"),
+                          QStringLiteral("claims-agent"),
+                          QStringLiteral("email-agent"),
+                          QStringLiteral("usage-analyst")}));
     QVERIFY(!m_rec->agentMismatch);
     for (int i = 0; i < 4; ++i)
         QVERIFY2(m_rec->finishedPerAgent[i] >= 12, qPrintable(names[i]));
@@ -215,7 +221,8 @@ void tst_Sandbox::fleetRunsEveryAgentAndScenario()
             normalByAgent[str(*t.root, "gen_ai.agent.name")].insert(id);
     }
     for (int k = 0; k < kScenarioCount; ++k)
-        QVERIFY2(seen.count(scenarioName(ScenarioKind(k))), scenarioName(ScenarioKind(k)).constData());
+        QVERIFY2(seen.count(scenarioName(ScenarioKind(k))),
+                 scenarioName(ScenarioKind(k)).constData());
     QCOMPARE(int(normalByAgent.size()), 4); // a normal run for every agent
 }
 
@@ -249,7 +256,8 @@ void tst_Sandbox::spansAreWellFormed()
         std::map<QByteArray, const OutSpan *> byId;
         byId[Otlp::toHex(root.spanId)] = &root;
         for (const OutSpan &s : t.children)
-            QVERIFY2(byId.emplace(Otlp::toHex(s.spanId), &s).second, "span ids are unique in a trace");
+            QVERIFY2(byId.emplace(Otlp::toHex(s.spanId), &s).second,
+                     "span ids are unique in a trace");
         qint64 previousEnd = 0;
         for (const OutSpan &s : t.children) {
             QCOMPARE(s.traceId, root.traceId);
@@ -320,7 +328,8 @@ void tst_Sandbox::approvalRunsPauseForADecision()
         QVERIFY(!str(asked.attributes, "reason").isEmpty());
         QCOMPARE(str(asked.attributes, "amount_currency"), QByteArrayLiteral("usd"));
         const double amount = str(asked.attributes, "amount_value").toDouble();
-        QVERIFY2(amount * 100 > double(spec.approvalThresholdMinor), str(asked.attributes, "amount_value").constData());
+        QVERIFY2(amount * 100 > double(spec.approvalThresholdMinor),
+                 str(asked.attributes, "amount_value").constData());
         // The run waits for the decision (15 s or more of simulated time).
         QVERIFY(decided.timeNs - asked.timeNs >= qint64(15e9));
         QVERIFY(asked.timeNs >= t->root->startNs && decided.timeNs <= t->root->endNs);
@@ -434,7 +443,8 @@ void tst_Sandbox::restrictedReadsAreOutsideEntitlement()
                 ++restrictedHere;
             } else {
                 // Ordinary reads stay inside what the profile lists, so they raise no alarm.
-                QVERIFY2(entitled, QByteArray(specs[size_t(t.agent)].name + ' ' + source).constData());
+                QVERIFY2(entitled,
+                         QByteArray(specs[size_t(t.agent)].name + ' ' + source).constData());
             }
         }
         QCOMPARE(restrictedHere > 0, restrictedRun);
@@ -528,24 +538,46 @@ void tst_Sandbox::options_data()
         return out;
     };
     QTest::newRow("defaults") << QStringList{} << true << QString();
-    QTest::newRow("all") << args({"--profile-out", "/tmp/p.json", "--otlp-endpoint",
-                                  "http://127.0.0.1:4318", "--rate", "12.5", "--burst", "--seed",
-                                  "99", "--otlp-format", "proto", "--latency-ms", "payment=250",
-                                  "--fault", "tools=down", "--fault", "identity=garbage"})
+    QTest::newRow("all") << args({"--profile-out",
+                                  "/tmp/p.json",
+                                  "--otlp-endpoint",
+                                  "http://127.0.0.1:4318",
+                                  "--rate",
+                                  "12.5",
+                                  "--burst",
+                                  "--seed",
+                                  "99",
+                                  "--otlp-format",
+                                  "proto",
+                                  "--latency-ms",
+                                  "payment=250",
+                                  "--fault",
+                                  "tools=down",
+                                  "--fault",
+                                  "identity=garbage"})
                          << true << QString();
     QTest::newRow("rate zero") << args({"--rate", "0"}) << false << u"--rate"_s;
     QTest::newRow("rate text") << args({"--rate", "lots"}) << false << u"--rate"_s;
     QTest::newRow("seed negative") << args({"--seed", "-3"}) << false << u"--seed"_s;
     QTest::newRow("format xml") << args({"--otlp-format", "xml"}) << false << u"--otlp-format"_s;
-    QTest::newRow("endpoint ftp") << args({"--otlp-endpoint", "ftp://127.0.0.1/"}) << false << u"http"_s;
-    QTest::newRow("endpoint no host") << args({"--otlp-endpoint", "http://"}) << false << u"--otlp-endpoint"_s;
-    QTest::newRow("endpoint query") << args({"--otlp-endpoint", "http://h:1/?a=b"}) << false << u"query"_s;
-    QTest::newRow("latency negative") << args({"--latency-ms", "payment=-1"}) << false << u"milliseconds"_s;
-    QTest::newRow("latency no value") << args({"--latency-ms", "payment"}) << false << u"LAYER=VALUE"_s;
-    QTest::newRow("latency twice") << args({"--latency-ms", "tools=1", "--latency-ms", "tools=2"}) << false << u"twice"_s;
-    QTest::newRow("fault unknown layer") << args({"--fault", "database=down"}) << false << u"unknown layer"_s;
-    QTest::newRow("fault unknown kind") << args({"--fault", "tools=explode"}) << false << u"explode"_s;
-    QTest::newRow("kill_switch layer") << args({"--fault", "kill_switch=slow"}) << true << QString();
+    QTest::newRow("endpoint ftp") << args({"--otlp-endpoint", "ftp://127.0.0.1/"}) << false
+                                  << u"http"_s;
+    QTest::newRow("endpoint no host")
+        << args({"--otlp-endpoint", "http://"}) << false << u"--otlp-endpoint"_s;
+    QTest::newRow("endpoint query")
+        << args({"--otlp-endpoint", "http://h:1/?a=b"}) << false << u"query"_s;
+    QTest::newRow("latency negative")
+        << args({"--latency-ms", "payment=-1"}) << false << u"milliseconds"_s;
+    QTest::newRow("latency no value")
+        << args({"--latency-ms", "payment"}) << false << u"LAYER=VALUE"_s;
+    QTest::newRow("latency twice")
+        << args({"--latency-ms", "tools=1", "--latency-ms", "tools=2"}) << false << u"twice"_s;
+    QTest::newRow("fault unknown layer")
+        << args({"--fault", "database=down"}) << false << u"unknown layer"_s;
+    QTest::newRow("fault unknown kind")
+        << args({"--fault", "tools=explode"}) << false << u"explode"_s;
+    QTest::newRow("kill_switch layer")
+        << args({"--fault", "kill_switch=slow"}) << true << QString();
     QTest::newRow("positional") << args({"extra"}) << false << u"unexpected"_s;
 }
 
@@ -556,11 +588,13 @@ void tst_Sandbox::options()
     QFETCH(QString, errorContains);
     QCommandLineParser parser;
     addSandboxOptions(parser);
-    QVERIFY2(parser.parse(QStringList{QStringLiteral("breaker-sandbox")} + args), qPrintable(parser.errorText()));
+    QVERIFY2(parser.parse(QStringList{QStringLiteral("breaker-sandbox")} + args),
+             qPrintable(parser.errorText()));
     const auto options = sandboxOptionsFromParser(parser);
     QCOMPARE(options.ok(), ok);
     if (!ok) {
-        QVERIFY2(options.error().message.contains(errorContains), qPrintable(options.error().message));
+        QVERIFY2(options.error().message.contains(errorContains),
+                 qPrintable(options.error().message));
         QCOMPARE(options.error().kind, Error::Kind::Invalid);
         return;
     }
@@ -589,8 +623,10 @@ void tst_Sandbox::tracesUrl_data()
     QTest::addColumn<QString>("traces");
     QTest::newRow("bare") << u"http://127.0.0.1:4318"_s << u"http://127.0.0.1:4318/v1/traces"_s;
     QTest::newRow("slash") << u"http://127.0.0.1:4318/"_s << u"http://127.0.0.1:4318/v1/traces"_s;
-    QTest::newRow("base path") << u"https://otel.example/collector/"_s << u"https://otel.example/collector/v1/traces"_s;
-    QTest::newRow("already") << u"http://[::1]:4318/v1/traces"_s << u"http://[::1]:4318/v1/traces"_s;
+    QTest::newRow("base path") << u"https://otel.example/collector/"_s
+                               << u"https://otel.example/collector/v1/traces"_s;
+    QTest::newRow("already") << u"http://[::1]:4318/v1/traces"_s
+                             << u"http://[::1]:4318/v1/traces"_s;
 }
 
 void tst_Sandbox::tracesUrl()
@@ -604,7 +640,8 @@ void tst_Sandbox::tracesUrl()
 
 void tst_Sandbox::profileHasTheDesignKeys()
 {
-    const QJsonObject profile = SandboxProfile::build(defaultSandboxAgents(), QStringLiteral("127.0.0.1:4318"));
+    const QJsonObject profile
+        = SandboxProfile::build(defaultSandboxAgents(), QStringLiteral("127.0.0.1:4318"));
     QCOMPARE(profile.keys(), (QStringList{u"agents"_s, u"name"_s, u"providers"_s, u"version"_s}));
     QCOMPARE(profile.value(u"version").toInt(), 1);
     QCOMPARE(profile.value(u"name").toString(), QStringLiteral("sandbox"));
@@ -616,10 +653,14 @@ void tst_Sandbox::profileHasTheDesignKeys()
     QCOMPARE(otlp.value(u"kind").toString(), QStringLiteral("otlp"));
     QCOMPARE(otlp.value(u"listen").toString(), QStringLiteral("127.0.0.1:4318"));
     const QJsonObject agents = profile.value(u"agents").toObject();
-    QCOMPARE(agents.keys(), (QStringList{u"claims-agent"_s, u"email-agent"_s, u"refund-agent"_s, u"usage-analyst"_s}));
+    QCOMPARE(
+        agents.keys(),
+        (QStringList{u"claims-agent"_s, u"email-agent"_s, u"refund-agent"_s, u"usage-analyst"_s}));
     for (const QString &name : agents.keys()) {
         const QJsonObject a = agents.value(name).toObject();
-        QCOMPARE(a.keys(), (QStringList{u"approval"_s, u"data"_s, u"otel_names"_s, u"owner"_s, u"principals"_s}));
+        QCOMPARE(
+            a.keys(),
+            (QStringList{u"approval"_s, u"data"_s, u"otel_names"_s, u"owner"_s, u"principals"_s}));
         QVERIFY(!a.value(u"owner").toString().isEmpty());
         QVERIFY(!a.value(u"principals").toArray().isEmpty());
         QVERIFY(!a.value(u"data").toArray().isEmpty());
@@ -628,13 +669,21 @@ void tst_Sandbox::profileHasTheDesignKeys()
         QCOMPARE(approval.value(u"timeout_s").toInt(), 900);
         QCOMPARE(approval.value(u"on_timeout").toString(), QStringLiteral("deny"));
     }
-    QCOMPARE(agents.value(u"refund-agent").toObject().value(u"owner").toString(), QStringLiteral("payments-oncall"));
-    QVERIFY(agents.value(u"refund-agent").toObject().value(u"principals").toArray().contains(QStringLiteral("user:ada@example.com")));
+    QCOMPARE(agents.value(u"refund-agent").toObject().value(u"owner").toString(),
+             QStringLiteral("payments-oncall"));
+    QVERIFY(agents.value(u"refund-agent")
+                .toObject()
+                .value(u"principals")
+                .toArray()
+                .contains(QStringLiteral("user:ada@example.com")));
 
     // The profile validator (models/Profile.h) accepts it, and sees what the sandbox meant.
     const QByteArray json = SandboxProfile::toJson(profile);
     const auto parsed = parseProfile(json, QStringLiteral("sandbox-profile.json"));
-    QVERIFY2(parsed.ok(), parsed.ok() ? "" : qPrintable(parsed.error().message + QStringLiteral(" @ ") + parsed.error().where));
+    QVERIFY2(parsed.ok(),
+             parsed.ok() ? ""
+                         : qPrintable(parsed.error().message + QStringLiteral(" @ ")
+                                      + parsed.error().where));
     QCOMPARE(parsed->name, QStringLiteral("sandbox"));
     QCOMPARE(int(parsed->agents.size()), 4);
     const ProviderConfig *receiver = parsed->observabilityReceiver();
@@ -680,7 +729,8 @@ void tst_Sandbox::startWritesAValidProfile()
         QCOMPARE(o.value(u"profile").toString(), sandbox.profilePath());
         QCOMPARE(o.value(u"otlp_endpoint").toString(), QStringLiteral("http://127.0.0.1:9"));
         QCOMPARE(int(o.value(u"agents").toArray().size()), 4);
-        QCOMPARE(sandbox.otlpTracesUrl().toString(), QStringLiteral("http://127.0.0.1:9/v1/traces"));
+        QCOMPARE(sandbox.otlpTracesUrl().toString(),
+                 QStringLiteral("http://127.0.0.1:9/v1/traces"));
         sandbox.fleet()->stop();
     }
     QVERIFY2(!QFileInfo::exists(folder), "the runtime folder goes away with the sandbox");
@@ -717,7 +767,8 @@ void tst_Sandbox::runtimeFolderWithoutXdg()
 void tst_Sandbox::refusesToOverwriteAUsersProfile_data()
 {
     QTest::addColumn<QByteArray>("content");
-    QTest::newRow("user profile") << QByteArray(R"({"version":1,"name":"payments-prod","providers":{},"agents":{}})");
+    QTest::newRow("user profile") << QByteArray(
+        R"({"version":1,"name":"payments-prod","providers":{},"agents":{}})");
     QTest::newRow("no name") << QByteArray(R"({"version":1})");
     QTest::newRow("not json") << QByteArray("name: sandbox\n");
     QTest::newRow("empty") << QByteArray();
@@ -771,7 +822,12 @@ void tst_Sandbox::replacesItsOwnProfile()
     QFile f(path);
     QVERIFY(f.open(QIODevice::ReadOnly));
     const QJsonObject profile = QJsonDocument::fromJson(f.readAll()).object();
-    QCOMPARE(profile.value(u"providers").toObject().value(u"otlp").toObject().value(u"listen").toString(),
+    QCOMPARE(profile.value(u"providers")
+                 .toObject()
+                 .value(u"otlp")
+                 .toObject()
+                 .value(u"listen")
+                 .toString(),
              QStringLiteral("127.0.0.1:2222"));
     second.fleet()->stop();
 }
