@@ -136,7 +136,8 @@ QString dialectName(Dialect dialect, Binding binding)
              binding == Binding::JsonRpc ? QStringLiteral("JSON-RPC") : QStringLiteral("HTTP+JSON"));
 }
 
-Result<Endpoint> chooseEndpoint(const QByteArray &cardJson, const QUrl &cardUrl, const QUrl &profileUrl)
+Result<Endpoint> chooseEndpoint(const QByteArray &cardJson, const QUrl &cardUrl, const QUrl &profileUrl,
+                                std::optional<Dialect> onlyDialect)
 {
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(cardJson, &parseError);
@@ -157,7 +158,7 @@ Result<Endpoint> chooseEndpoint(const QByteArray &cardJson, const QUrl &cardUrl,
     std::vector<Endpoint> candidates;
     auto add = [&](const QString &url, const QString &bindingName, Dialect dialect, const QString &tenant) {
         const auto binding = bindingFromName(bindingName);
-        if (!binding || url.isEmpty())
+        if (!binding || url.isEmpty() || (onlyDialect && dialect != *onlyDialect))
             return;
         Endpoint e;
         e.url = cardUrl.resolved(QUrl(url));
@@ -194,9 +195,13 @@ Result<Endpoint> chooseEndpoint(const QByteArray &cardJson, const QUrl &cardUrl,
     }
     if (candidates.empty())
         return makeError(Error::Kind::Invalid,
-                         QStringLiteral("the agent card at %1 offers no JSON-RPC or HTTP+JSON "
-                                        "interface (gRPC is not supported)")
-                             .arg(cardUrl.toString()));
+                         onlyDialect ? QStringLiteral("the agent card at %1 offers no A2A %2 interface")
+                                           .arg(cardUrl.toString(), *onlyDialect == Dialect::V1_0
+                                                                        ? QStringLiteral("1.0")
+                                                                        : QStringLiteral("0.3"))
+                                     : QStringLiteral("the agent card at %1 offers no JSON-RPC or HTTP+JSON "
+                                                      "interface (gRPC is not supported)")
+                                           .arg(cardUrl.toString()));
 
     const QString wanted = normalizedUrl(profileUrl);
     const Endpoint *match = nullptr;

@@ -36,7 +36,8 @@ struct Endpoint
 // JSON-RPC or HTTP+JSON interface, else the v0.3 `url` with its preferred transport. gRPC is
 // never chosen. Relative interface URLs resolve against cardUrl.
 Result<Endpoint> chooseEndpoint(const QByteArray &cardJson, const QUrl &cardUrl,
-                                const QUrl &profileUrl);
+                                const QUrl &profileUrl,
+                                std::optional<Dialect> onlyDialect = std::nullopt);
 
 // All nine task states, in both dialects and both spellings of canceled.
 std::optional<RunStatus> statusFromState(QByteArrayView state);

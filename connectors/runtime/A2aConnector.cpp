@@ -151,7 +151,7 @@ void A2aConnector::fetchCard(const QUrl &cardUrl, bool fallbackAllowed)
                                       QString::fromUtf8(m_provider)));
             return;
         }
-        auto endpoint = A2a::chooseEndpoint(r->body, cardUrl, m_profileUrl);
+        auto endpoint = A2a::chooseEndpoint(r->body, cardUrl, m_profileUrl, m_dialectOverride);
         if (!endpoint) {
             Error e = endpoint.error();
             e.message = QStringLiteral("%1: %2").arg(QString::fromUtf8(m_provider), e.message);

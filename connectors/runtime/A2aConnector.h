@@ -54,6 +54,9 @@ public:
     // Test and tuning knobs.
     void setPollIntervalMs(int ms) { m_pollIntervalMs = ms; }
     void setMaxStreams(int n) { m_maxStreams = n; }
+    // Speak this dialect even when the card offers a newer one (tests of a server's v0.3 side;
+    // the card must still list an interface of that dialect).
+    void setDialectOverride(std::optional<A2a::Dialect> dialect) { m_dialectOverride = dialect; }
     std::optional<A2a::Endpoint> endpoint() const { return m_endpoint; }
 
     // Sends a new message (a text part, plus a data part when `data` is an object) that starts
@@ -83,6 +86,7 @@ private:
     QByteArray m_bearer;
     Net::HttpClient *m_http = nullptr;
     std::optional<A2a::Endpoint> m_endpoint;
+    std::optional<A2a::Dialect> m_dialectOverride;
     RuntimeCapabilities m_capabilities;
     bool m_discovering = false;
     std::vector<std::function<void(const Result<void> &)>> m_discoveryWaiters;

@@ -4,6 +4,7 @@
 #include "models/RunTypes.h"
 
 #include <QByteArray>
+#include <QMetaType>
 #include <QString>
 
 #include <functional>
@@ -76,3 +77,5 @@ template<typename T>
 using RuntimeCallback = std::function<void(const Result<T> &)>;
 
 } // namespace Breaker
+
+Q_DECLARE_METATYPE(Breaker::RuntimeRun)
