@@ -123,6 +123,14 @@ constexpr const char kSelectEvents[] =
     "status_code, attributes, input_tokens, output_tokens, cost_micros FROM events "
     "WHERE run_id = ?1 ORDER BY start_ns, id LIMIT ?2";
 
+// The first tool or model call of a run that started at or after ?2 (the cancel verifier's
+// "still active after cancel" evidence); events_run_start serves it.
+constexpr const char kSelectFirstWorkAfter[] =
+    "SELECT id, run_id, trace_id, span_id, parent_span_id, kind, name, start_ns, end_ns, "
+    "status_code, attributes, input_tokens, output_tokens, cost_micros FROM events "
+    "WHERE run_id = ?1 AND start_ns >= ?2 AND kind IN ('tool_call', 'model_call') "
+    "ORDER BY start_ns LIMIT 1";
+
 constexpr const char kSelectKeyRun[] = "SELECT run_id FROM run_keys WHERE key = ?1";
 constexpr const char kSelectRunKeys[] = "SELECT key FROM run_keys WHERE run_id = ?1 ORDER BY key";
 constexpr const char kCountRuns[] = "SELECT count(*) FROM runs";
@@ -1012,6 +1020,25 @@ Result<std::vector<QByteArray>> Store::keysForRun(QByteArrayView runId)
     if (rc != SQLITE_DONE)
         return (*db)->error(rc, QStringLiteral("reading run keys"));
     return keys;
+}
+
+Result<std::optional<RunEvent>> Store::firstWorkEventAfter(QByteArrayView runId, qint64 startNs)
+{
+    auto db = d->reader();
+    if (!db)
+        return db.error();
+    auto stmt = (*db)->statement(kSelectFirstWorkAfter);
+    if (!stmt)
+        return stmt.error();
+    SqliteQuery q(*stmt);
+    q.bind(1, runId);
+    q.bind(2, startNs);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW)
+        return std::optional<RunEvent>(readEvent(q));
+    if (rc != SQLITE_DONE)
+        return (*db)->error(rc, QStringLiteral("reading events"));
+    return std::optional<RunEvent>();
 }
 
 Result<std::vector<RunEvent>> Store::events(QByteArrayView runId, int limit)

@@ -1,5 +1,8 @@
 #include "views/MainWindow.h"
 
+#include "app/services/RunActions.h"
+#include "views/CancelRunDialog.h"
+
 #include "app/services/RunFeed.h"
 #include "models/Logging.h"
 #include "views/ProblemLog.h"
@@ -18,7 +21,9 @@
 #include <QFileDialog>
 #include <QHeaderView>
 #include <QLineEdit>
+#include <QMenu>
 #include <QMenuBar>
+#include <QMessageBox>
 #include <QSaveFile>
 #include <QSplitter>
 #include <QStatusBar>
@@ -140,6 +145,15 @@ void MainWindow::buildActions()
     connect(m_exportAction, &QAction::triggered, this, &MainWindow::exportTimeline);
     addAction(m_exportAction);
 
+    m_cancelRunAction = new QAction(tr("&Cancel run…"), this);
+    m_cancelRunAction->setObjectName(QStringLiteral("cancelRunAction"));
+    m_cancelRunAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_K));
+    m_cancelRunAction->setToolTip(tr("Ask the selected run's runtime to cancel it, and prove it stopped (%1)")
+                                      .arg(m_cancelRunAction->shortcut().toString(QKeySequence::NativeText)));
+    m_cancelRunAction->setEnabled(false);
+    connect(m_cancelRunAction, &QAction::triggered, this, &MainWindow::cancelSelectedRun);
+    addAction(m_cancelRunAction);
+
     m_quitAction = new QAction(tr("&Quit"), this);
     m_quitAction->setShortcut(QKeySequence::Quit);
     m_quitAction->setToolTip(tr("Close the console"));
@@ -182,6 +196,8 @@ void MainWindow::buildToolBar()
     toolBar->addSeparator();
     toolBar->addAction(m_utcAction);
     toolBar->addAction(m_exportAction);
+    toolBar->addSeparator();
+    toolBar->addAction(m_cancelRunAction);
 }
 
 void MainWindow::buildCentre()
@@ -201,6 +217,8 @@ void MainWindow::buildCentre()
     setCentralWidget(m_splitter);
 
     connect(m_runsView, &RunsTableView::currentRunChanged, this, &MainWindow::showSelectedRun);
+    m_runsView->setContextMenuPolicy(Qt::ActionsContextMenu);
+    m_runsView->addAction(m_cancelRunAction);
     connect(m_runsModel, &RunsTableModel::runsChanged, this, &MainWindow::onRunsChanged);
     connect(m_runsModel, &RunsTableModel::modelReset, this, &MainWindow::onRunsLoaded);
 }
@@ -230,6 +248,8 @@ void MainWindow::buildMenus()
     file->addAction(m_exportAction);
     file->addSeparator();
     file->addAction(m_quitAction);
+    QMenu *runMenu = menuBar()->addMenu(tr("&Run"));
+    runMenu->addAction(m_cancelRunAction);
     QMenu *view = menuBar()->addMenu(tr("&View"));
     view->addAction(m_findAction);
     view->addAction(m_utcAction);
@@ -270,6 +290,7 @@ void MainWindow::showSelectedRun(const QByteArray &runId)
     const bool otherRun = m_detail->runId() != runId;
     m_detail->showRun(*run);
     m_exportAction->setEnabled(true);
+    updateRunActions();
     if (otherRun && m_feed)
         m_feed->loadEvents(runId);
 }
@@ -293,6 +314,67 @@ void MainWindow::onRunsChanged(const QList<QByteArray> &runIds)
         return;
     if (const Run *run = m_runsModel->runById(selected))
         m_detail->showRun(*run);
+    updateRunActions();
+}
+
+void MainWindow::setRunActions(RunActions *actions)
+{
+    if (m_actions)
+        disconnect(m_actions, nullptr, this, nullptr);
+    m_actions = actions;
+    if (m_actions)
+        connect(m_actions, &RunActions::cancelFinished, this, &MainWindow::onCancelFinished);
+    updateRunActions();
+}
+
+void MainWindow::updateRunActions()
+{
+    const Run *run = m_runsModel->runById(m_detail->runId());
+    m_cancelRunAction->setEnabled(m_actions && run && !isTerminal(run->status));
+}
+
+void MainWindow::cancelSelectedRun()
+{
+    const Run *selected = m_runsModel->runById(m_detail->runId());
+    if (!m_actions || !selected)
+        return;
+    const Run run = *selected;
+    const RunActions::CancelPreview preview = m_actions->previewCancel(run);
+    if (!preview.possible) {
+        auto *box = new QMessageBox(QMessageBox::Information, tr("Cannot cancel run %1").arg(QString::fromUtf8(run.id)),
+                                    tr("Breaker cannot cancel this run: %1").arg(preview.why), QMessageBox::Ok, this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+        return;
+    }
+    auto *dialog = new CancelRunDialog(run, preview.plan, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog, id = run.id] {
+        if (!m_actions)
+            return;
+        statusBar()->showMessage(tr("Cancelling run %1: asking its runtime, then verifying…").arg(QString::fromUtf8(id)));
+        m_actions->cancelRun(id, dialog->reason());
+    });
+    dialog->open();
+}
+
+void MainWindow::onCancelFinished(const QByteArray &runId, const StopLayerResult &result)
+{
+    const QString outcome = QString::fromUtf8(toWireName(result.outcome));
+    const QString text = tr("Cancel of run %1 on %2: %3 after %4 s. %5")
+                             .arg(QString::fromUtf8(runId),
+                                  result.provider.isEmpty() ? tr("no runtime") : QString::fromUtf8(result.provider),
+                                  outcome)
+                             .arg(double(result.ms) / 1000.0, 0, 'f', 1)
+                             .arg(result.detail);
+    statusBar()->showMessage(text, 15000);
+    if (result.outcome != LayerOutcome::Verified)
+        onProblem(text);
+    auto *box = new QMessageBox(result.outcome == LayerOutcome::Verified ? QMessageBox::Information : QMessageBox::Warning,
+                                tr("Run %1: cancel %2").arg(QString::fromUtf8(runId), outcome), text, QMessageBox::Ok, this);
+    box->setObjectName(QStringLiteral("cancelOutcome"));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
 }
 
 void MainWindow::onProblem(const QString &message)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "models/Result.h"
+#include "models/StopTypes.h"
 
 #include <QMainWindow>
 #include <QPointer>
@@ -16,6 +17,7 @@ namespace Breaker {
 class ProblemLog;
 class ProviderStatusBar;
 class RunDetailPane;
+class RunActions;
 class RunFeed;
 class RunsFilterProxy;
 class RunsTableModel;
@@ -53,6 +55,12 @@ public:
     QComboBox *statusFilter() const { return m_statusFilter; }
     QAction *utcAction() const { return m_utcAction; }
     QAction *exportAction() const { return m_exportAction; }
+    QAction *cancelRunAction() const { return m_cancelRunAction; }
+
+    // Operator actions on runs (not owned; may be absent: then the actions stay disabled).
+    void setRunActions(RunActions *actions);
+    // Asks to confirm (window-modal, no nested event loop), then cancels the selected run.
+    void cancelSelectedRun();
 
 private:
     void buildActions();
@@ -66,6 +74,8 @@ private:
     void onRunsChanged(const QList<QByteArray> &runIds);
     void onProblem(const QString &message);
     void setUtc(bool utc);
+    void updateRunActions();
+    void onCancelFinished(const QByteArray &runId, const StopLayerResult &result);
 
     QPointer<RunFeed> m_feed;
     QString m_profileName;
@@ -80,6 +90,8 @@ private:
     QAction *m_utcAction = nullptr;
     QAction *m_exportAction = nullptr;
     QAction *m_quitAction = nullptr;
+    QAction *m_cancelRunAction = nullptr;
+    QPointer<RunActions> m_actions;
     ProviderStatusBar *m_providerStatus = nullptr;
     ProblemLog *m_problemLog = nullptr;
     QDockWidget *m_problemDock = nullptr;

@@ -1,6 +1,9 @@
 #include "app/breaker/Console.h"
 
 #include "app/services/Engine.h"
+#include "app/services/EngineRunActions.h"
+#include "app/services/RunMonitor.h"
+#include "app/services/RuntimeService.h"
 #include "app/services/Paths.h"
 #include "app/services/RunMonitor.h"
 #include "app/services/SandboxProcess.h"
@@ -89,6 +92,9 @@ Result<void> Console::start(const Options &options)
     m_window = std::make_unique<MainWindow>(m_feed.get());
     m_window->setProfileName(sandbox ? QStringLiteral("sandbox")
                                      : m_engine->profile()->name);
+    m_actions = new EngineRunActions(m_engine.get(), this);
+    m_window->setRunActions(m_actions);
+    watchRuntimeProviders();
     m_window->show();
 
     if (sandbox)
@@ -127,6 +133,7 @@ void Console::onSandboxReady(const QString &profilePath)
         return;
     }
     m_engine->applyProfile(profile.value());
+    watchRuntimeProviders();
     ProviderState state;
     state.name = QStringLiteral("sandbox");
     state.layer = QStringLiteral("runtime");
@@ -134,6 +141,38 @@ void Console::onSandboxReady(const QString &profilePath)
     state.detail = tr("sandbox fleet running; profile %1").arg(profilePath);
     m_feed->updateProviderState(state);
     qCInfo(lcUi).noquote() << "sandbox ready, profile" << profilePath;
+}
+
+void Console::watchRuntimeProviders()
+{
+    RuntimeService *runtime = m_engine->runtime();
+    if (!runtime || m_watchingRuntime == runtime)
+        return;
+    m_watchingRuntime = runtime;
+    connect(runtime, &RuntimeService::providerStateChanged, this,
+            [this](const QByteArray &provider, RuntimeConnector::LinkState link, const QString &detail) {
+                ProviderState state;
+                state.name = QString::fromUtf8(provider);
+                state.layer = QStringLiteral("runtime");
+                state.detail = detail;
+                switch (link) {
+                case RuntimeConnector::LinkState::Idle:
+                case RuntimeConnector::LinkState::Connecting: state.state = ProviderState::State::Connecting; break;
+                case RuntimeConnector::LinkState::Connected: state.state = ProviderState::State::Up; break;
+                case RuntimeConnector::LinkState::Degraded: state.state = ProviderState::State::Degraded; break;
+                case RuntimeConnector::LinkState::Down: state.state = ProviderState::State::Down; break;
+                }
+                m_feed->updateProviderState(state);
+                if (link == RuntimeConnector::LinkState::Down)
+                    m_feed->reportProblem(QStringLiteral("%1: %2").arg(state.name, detail));
+            });
+    connect(m_engine->monitor(), &RunMonitor::stillActiveAfterCancel, this,
+            [this](const QByteArray &runId, const QString &span, qint64 afterMs) {
+                m_feed->reportProblem(tr("run %1 is still active after cancel: \"%2\" started %3 s after its "
+                                         "runtime reported it ended")
+                                          .arg(QString::fromUtf8(runId), span)
+                                          .arg(double(afterMs) / 1000.0, 0, 'f', 1));
+            });
 }
 
 } // namespace Breaker

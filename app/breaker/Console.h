@@ -3,11 +3,15 @@
 #include "models/Result.h"
 
 #include <QObject>
+#include <QPointer>
 #include <QString>
 
 #include <memory>
 
 namespace Breaker {
+
+class RunActions;
+class RuntimeService;
 
 class Engine;
 class MainWindow;
@@ -40,11 +44,14 @@ public:
 private:
     void startSandbox(const QStringList &arguments);
     void onSandboxReady(const QString &profilePath);
+    void watchRuntimeProviders();
 
     std::unique_ptr<Engine> m_engine;
     std::unique_ptr<StoreRunFeed> m_feed;
     std::unique_ptr<MainWindow> m_window;
     SandboxProcess *m_sandbox = nullptr;
+    RunActions *m_actions = nullptr;
+    QPointer<RuntimeService> m_watchingRuntime;
 };
 
 } // namespace Breaker

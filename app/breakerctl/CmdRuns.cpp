@@ -1,5 +1,9 @@
 // breakerctl runs | run ID | watch
 #include "app/breakerctl/CtlContext.h"
+#include "app/breakerctl/CtlWait.h"
+#include "app/services/RuntimeService.h"
+#include "app/services/RuntimeStop.h"
+#include "connectors/runtime/RuntimeConnector.h"
 
 #include "app/services/SignalWatcher.h"
 #include "models/RunJson.h"
@@ -155,10 +159,49 @@ int runRun(Context &ctx)
         }
     }
 
+    // The runtime's own word on the run, asked now, and the verbs the runtime supports.
+    QJsonObject runtime{{QStringLiteral("provider"), QJsonValue()}};
+    {
+        QObject owner;
+        const std::optional<Profile> prof = profile.value();
+        RuntimeStop resolver(store.value(), prof, nullptr);
+        auto plan = resolver.plan(r.id);
+        if (plan.ok() && !plan->provider.isEmpty()) {
+            runtime.insert(QStringLiteral("provider"), QString::fromUtf8(plan->provider));
+            runtime.insert(QStringLiteral("kind"), QString::fromUtf8(plan->kind));
+            runtime.insert(QStringLiteral("external_id"), QString::fromUtf8(plan->externalId));
+            auto made = RuntimeService::makeConnector(*prof->provider(QString::fromUtf8(plan->provider)), &owner);
+            if (!made.ok()) {
+                runtime.insert(QStringLiteral("error"), made.error().message);
+            } else {
+                RuntimeConnector *c = made.value();
+                const QByteArray externalId = plan->externalId;
+                auto live = waitFor<RuntimeRun>([c, externalId](auto cb) { c->getRun(externalId, cb); }, 20000,
+                                                QStringLiteral("asking %1").arg(QString::fromUtf8(plan->provider)));
+                QJsonArray verbs;
+                for (const QByteArray &v : c->capabilities().verbs())
+                    verbs.append(QString::fromUtf8(v));
+                runtime.insert(QStringLiteral("dialect"), c->capabilities().dialect);
+                runtime.insert(QStringLiteral("verbs"), verbs);
+                if (live.ok()) {
+                    runtime.insert(QStringLiteral("state"), QString::fromLatin1(toWireName(live->status)));
+                    runtime.insert(QStringLiteral("raw_state"), QString::fromUtf8(live->rawState));
+                    if (!live->statusText.isEmpty())
+                        runtime.insert(QStringLiteral("message"), live->statusText);
+                } else {
+                    runtime.insert(QStringLiteral("error"), live.error().message);
+                }
+            }
+        } else {
+            runtime.insert(QStringLiteral("detail"), plan.ok() ? plan->why : plan.error().message);
+        }
+    }
+
     if (ctx.json()) {
         ctx.printJson(QJsonDocument(QJsonObject{{QStringLiteral("run"), RunJson::run(r)},
                                                 {QStringLiteral("events"), RunJson::events(events.value())},
-                                                {QStringLiteral("control_map"), controlMap}}));
+                                                {QStringLiteral("control_map"), controlMap},
+                                                {QStringLiteral("runtime"), runtime}}));
         return Ok;
     }
     ctx.out(QStringLiteral("Run %1").arg(QString::fromUtf8(r.id)));
@@ -171,6 +214,19 @@ int runRun(Context &ctx)
     ctx.out(QStringLiteral("  calls      %1 tool calls, %2 policy blocks, %3 data reads, %4 errors, %5 approvals pending")
                 .arg(r.toolCalls).arg(r.policyBlocks).arg(r.dataSources).arg(r.errors).arg(r.approvalsPending));
     ctx.out(QStringLiteral("  ids        %1").arg(QString::fromUtf8(r.externalIdsJson)));
+    if (runtime.value(QStringLiteral("provider")).isNull()) {
+        ctx.out(QStringLiteral("  runtime    none (%1)").arg(runtime.value(QStringLiteral("detail")).toString()));
+    } else {
+        QStringList verbs;
+        for (const auto &v : runtime.value(QStringLiteral("verbs")).toArray())
+            verbs << v.toString();
+        ctx.out(QStringLiteral("  runtime    %1 says %2 (%3; %4 %5)")
+                    .arg(runtime.value(QStringLiteral("provider")).toString(),
+                         runtime.contains(QStringLiteral("error")) ? QStringLiteral("nothing: ") + runtime.value(QStringLiteral("error")).toString()
+                                                                   : runtime.value(QStringLiteral("raw_state")).toString(),
+                         runtime.value(QStringLiteral("dialect")).toString(),
+                         QStringLiteral("verbs:"), verbs.join(QLatin1Char(' '))));
+    }
     ctx.out(QStringLiteral("Control map"));
     for (const auto &v : controlMap) {
         const QJsonObject row = v.toObject();

@@ -58,6 +58,7 @@ int runRuns(Context &ctx);
 int runRun(Context &ctx);
 int runWatch(Context &ctx);
 int runDaemon(Context &ctx);
+int runStop(Context &ctx);
 int runSandbox(Context &ctx, int argc, char *argv[]);
 
 } // namespace Ctl

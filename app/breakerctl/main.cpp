@@ -23,6 +23,8 @@ const char *kUsage =
     "  runs [--status S] [--agent A] [--principal P] [--limit N]\n"
     "  run RUN_ID            one run: fields, events (timeline), control map\n"
     "  watch                 run updates as they happen (JSON Lines with --json)\n"
+    "  stop --run ID --reason TEXT [--layers runtime] [--dry-run]\n"
+    "                        cancel the run through its runtime and prove it stopped\n"
     "\n"
     "Exit status: 0 success; 1 ran but did not fully succeed; 2 usage or profile error;\n"
     "3 the Store or the provider the command needed was unreachable.\n";
@@ -59,9 +61,15 @@ int main(int argc, char *argv[])
         {QStringLiteral("agent"), QStringLiteral("runs: only this agent."), QStringLiteral("A")},
         {QStringLiteral("principal"), QStringLiteral("runs: only runs acting for this principal."), QStringLiteral("P")},
         {QStringLiteral("limit"), QStringLiteral("runs: at most N runs, newest first (default 200)."), QStringLiteral("N")},
+        {QStringLiteral("run"), QStringLiteral("stop: the run to stop."), QStringLiteral("ID")},
+        {QStringLiteral("all"), QStringLiteral("stop: every agent of the profile (needs --confirm).")},
+        {QStringLiteral("confirm"), QStringLiteral("stop --all: the profile's name, typed to confirm."), QStringLiteral("PROFILE_NAME")},
+        {QStringLiteral("reason"), QStringLiteral("stop: why (required; written to the audit trail)."), QStringLiteral("TEXT")},
+        {QStringLiteral("layers"), QStringLiteral("stop: which layers (default for --run: runtime)."), QStringLiteral("LIST")},
+        {QStringLiteral("dry-run"), QStringLiteral("stop: show what would be done, do nothing.")},
         {QStringLiteral("otlp-listen"), QStringLiteral("daemon: where to receive OTLP (default: the profile's otlp provider)."), QStringLiteral("HOST:PORT")},
     });
-    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("sandbox, daemon, runs, run, watch"));
+    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("sandbox, daemon, runs, run, watch, stop"));
     parser.addPositionalArgument(QStringLiteral("args"), QStringLiteral("The command's arguments."), QStringLiteral("[args...]"));
 
     if (!parser.parse(QCoreApplication::arguments())) {
@@ -92,6 +100,8 @@ int main(int argc, char *argv[])
         return Ctl::runWatch(ctx);
     if (command == QLatin1String("daemon"))
         return Ctl::runDaemon(ctx);
+    if (command == QLatin1String("stop"))
+        return Ctl::runStop(ctx);
     return ctx.fail(Ctl::UsageOrProfile,
                     QStringLiteral("unknown command \"%1\" (see breakerctl --help)").arg(command));
 }

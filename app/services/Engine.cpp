@@ -3,6 +3,7 @@
 #include "app/services/Paths.h"
 #include "app/services/PriceTable.h"
 #include "app/services/RunMonitor.h"
+#include "app/services/RuntimeService.h"
 #include "app/services/Secrets.h"
 #include "connectors/observability/OtlpReceiver.h"
 #include "models/Logging.h"
@@ -37,6 +38,8 @@ Engine::Engine(QObject *parent)
 
 Engine::~Engine()
 {
+    delete m_runtime; // no more runtime updates into the monitor
+    m_runtime = nullptr;
     delete m_receiver; // stop accepting before the monitor and the Store go
     m_receiver = nullptr;
     delete m_monitor;  // flushes the Store's writer
@@ -140,6 +143,9 @@ void Engine::applyProfile(const Profile &profile)
         return std::nullopt;
     });
     m_monitor->setTelemetryProvider(telemetryProviderName().toUtf8());
+    if (!m_runtime)
+        m_runtime = new RuntimeService(m_monitor, this);
+    m_runtime->applyProfile(profile);
 }
 
 void Engine::applyRetention()

@@ -16,6 +16,7 @@ namespace Breaker {
 
 class OtlpReceiver;
 class RunMonitor;
+class RuntimeService;
 class Store;
 
 // The engine of one profile (DESIGN.md section 3, Processes): the Store, the OTLP receiver and
@@ -44,6 +45,8 @@ public:
     std::shared_ptr<Store> store() const { return m_store; }
     RunMonitor *monitor() const { return m_monitor; }
     OtlpReceiver *receiver() const { return m_receiver; }
+    // The runtime connectors of the profile (nullptr until a profile was applied).
+    RuntimeService *runtime() const { return m_runtime; }
     const std::optional<Profile> &profile() const { return m_profile; }
     QString otlpHostPort() const; // "127.0.0.1:4318"
     QString otlpEndpoint() const; // "http://127.0.0.1:4318"
@@ -56,6 +59,7 @@ private:
     QTimer m_retentionTimer;
     std::shared_ptr<Store> m_store;
     RunMonitor *m_monitor = nullptr;
+    RuntimeService *m_runtime = nullptr;
     OtlpReceiver *m_receiver = nullptr;
     std::optional<Profile> m_profile;
 };

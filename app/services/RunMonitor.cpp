@@ -1,11 +1,14 @@
 #include "app/services/RunMonitor.h"
 
 #include "connectors/observability/OtlpCodec.h"
+#include "connectors/runtime/RuntimeTypes.h"
 #include "models/Logging.h"
 #include "models/Store.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QMetaMethod>
 #include <QPointer>
 
@@ -57,12 +60,21 @@ struct RunMonitor::RunState
     QByteArray langgraphThreadId;
     QByteArray langgraphRunId;
     qint64 lastTouchMs = 0;
+    // Set once a runtime connector reported this run: from then on the runtime, not the spans,
+    // decides the status.
+    QByteArray runtimeProvider;
+    QByteArray runtimeContextId;
+    qint64 runtimeTerminalMs = 0;   // wall clock when the runtime first reported it terminal
+    bool flaggedStillActive = false;
 };
 
 namespace {
 
 constexpr int kMaxTracesPerRun = 16;
 constexpr qint64 kEvictAfterMs = 10 * 60 * 1000;
+// DESIGN.md section 4: tool or model spans this long after the runtime reported the run
+// terminal mean the cancel did not hold.
+constexpr qint64 kStillActiveAfterMs = 5000;
 
 bool isModelOperation(const QByteArray &op)
 {
@@ -329,8 +341,35 @@ void RunMonitor::applySpan(RunState *run, const Span &span, const QByteArray &tr
         }
     }
 
-    // The run's own root span ends the run (a runtime connector, when bound, has the last word).
-    if (!span.hasParent && span.endNs > 0) {
+    // Tool or model work after the runtime called the run finished: the cancel did not hold.
+    if (run->runtimeTerminalMs > 0 && (event.kind == EventKind::ToolCall || event.kind == EventKind::ModelCall)
+        && startMs >= run->runtimeTerminalMs + kStillActiveAfterMs) {
+        if (!run->flaggedStillActive) {
+            run->flaggedStillActive = true;
+            RunEvent alarm;
+            alarm.runId = run->id;
+            alarm.traceId = traceHex;
+            alarm.spanId = event.spanId + "#still-active";
+            alarm.parentSpanId = event.spanId;
+            alarm.kind = EventKind::Error;
+            alarm.name = "still active after cancel";
+            alarm.startNs = span.startNs;
+            alarm.endNs = span.startNs;
+            alarm.statusCode = 2;
+            alarm.attributesJson = "{\"breaker.evidence.span\":" + jsonString(span.name)
+                                   + ",\"breaker.evidence.kind\":\"" + toWireName(event.kind)
+                                   + "\",\"breaker.evidence.after_terminal_ms\":"
+                                   + QByteArray::number(startMs - run->runtimeTerminalMs)
+                                   + ",\"breaker.runtime.provider\":" + jsonString(run->runtimeProvider) + "}";
+            events.push_back(std::move(alarm));
+            emit stillActiveAfterCancel(run->id, QString::fromUtf8(span.name),
+                                        startMs - run->runtimeTerminalMs);
+        }
+    }
+
+    // The run's own root span ends the run, unless a runtime reports it: then the runtime has
+    // the last word (a cancelled run whose root span ends later is still stopped).
+    if (!span.hasParent && span.endNs > 0 && run->runtimeProvider.isEmpty()) {
         run->status = span.statusCode == 2 ? RunStatus::Failed : RunStatus::Completed;
         run->endedMs = std::max(run->endedMs, endMs);
     }
@@ -345,7 +384,7 @@ Run RunMonitor::snapshot(const RunState &state) const
     run.agentBound = state.bound;
     run.principal = state.principal;
     run.delegationJson = state.delegationJson;
-    run.provider = m_telemetryProvider;
+    run.provider = state.runtimeProvider.isEmpty() ? m_telemetryProvider : state.runtimeProvider;
     run.goal = state.goal;
     run.status = state.status;
     run.startedMs = state.startedMs;
@@ -369,6 +408,8 @@ Run RunMonitor::snapshot(const RunState &state) const
     add("conversation_id", state.conversationId);
     add("langgraph_thread_id", state.langgraphThreadId);
     add("langgraph_run_id", state.langgraphRunId);
+    if (!state.runtimeContextId.isEmpty() && !state.a2aTaskId.isEmpty())
+        add("a2a_context_id", state.runtimeContextId);
     ids += '}';
     run.externalIdsJson = ids;
     return run;
@@ -526,6 +567,167 @@ void RunMonitor::submit(std::vector<QByteArray> touchedRuns, std::vector<RunEven
                             },
                             Qt::QueuedConnection);
                     });
+}
+
+// ---- runtime updates (issue 3) ---------------------------------------------------------------
+
+RunMonitor::RunState *RunMonitor::runForKey(const QByteArray &key, bool create)
+{
+    auto it = m_keyToRun.constFind(key);
+    if (it != m_keyToRun.constEnd()) {
+        auto run = m_runs.constFind(it.value());
+        if (run != m_runs.constEnd())
+            return run.value().get();
+    }
+    // Not in memory: a run the Store knows (seen before a restart, or evicted) keeps its id
+    // and its descriptive fields.
+    QByteArray runId;
+    std::optional<Run> stored;
+    if (auto known = m_store->runIdForKey(key); known.ok() && known.value()) {
+        runId = *known.value();
+        if (auto r = m_store->run(runId); r.ok())
+            stored = r.value();
+    }
+    if (runId.isEmpty() && !create)
+        return nullptr;
+    auto state = std::make_shared<RunState>();
+    state->id = runId.isEmpty() ? runIdForKey(key) : runId;
+    if (stored) {
+        state->agent = stored->agent;
+        state->bound = stored->agentBound;
+        state->principal = stored->principal;
+        state->delegationJson = stored->delegationJson;
+        state->goal = stored->goal;
+        state->status = stored->status;
+        state->startedMs = stored->startedMs;
+        state->updatedMs = stored->updatedMs;
+        state->endedMs = stored->endedMs;
+        const QJsonObject ids = QJsonDocument::fromJson(stored->externalIdsJson).object();
+        if (ids.contains(QLatin1String("trace_id")))
+            state->traceIds.append(ids.value(QLatin1String("trace_id")).toString().toUtf8());
+        state->conversationId = ids.value(QLatin1String("conversation_id")).toString().toUtf8();
+        state->langgraphThreadId = ids.value(QLatin1String("langgraph_thread_id")).toString().toUtf8();
+        state->langgraphRunId = ids.value(QLatin1String("langgraph_run_id")).toString().toUtf8();
+        if (stored->provider != m_telemetryProvider)
+            state->runtimeProvider = stored->provider;
+    }
+    state->lastTouchMs = m_clock.elapsed();
+    RunState *raw = state.get();
+    m_runs.insert(state->id, std::move(state));
+    m_keyToRun.insert(key, raw->id);
+    return raw;
+}
+
+void RunMonitor::ingestRuntime(const RuntimeRun &update, const std::optional<QByteArray> &boundAgent)
+{
+    if (update.key.isEmpty() || update.externalId.isEmpty())
+        return;
+    std::vector<std::pair<QByteArray, QByteArray>> keys;
+    const bool known = m_keyToRun.contains(update.key);
+    RunState *run = runForKey(update.key, true);
+    if (!known)
+        keys.emplace_back(update.key, run->id);
+    run->lastTouchMs = m_clock.elapsed();
+    const qint64 nowMs = QDateTime::currentMSecsSinceEpoch();
+    const qint64 atMs = update.updatedMs > 0 ? update.updatedMs : nowMs;
+
+    run->runtimeProvider = update.provider;
+    if (update.kind == "a2a") {
+        run->a2aTaskId = update.externalId;
+        run->runtimeContextId = update.contextId;
+    }
+    if (boundAgent) {
+        run->agent = *boundAgent;
+        run->bound = true;
+    } else if (!run->bound && run->agent.isEmpty()) {
+        run->agent = update.agentName;
+    }
+    if (run->startedMs == 0 || atMs < run->startedMs)
+        run->startedMs = atMs;
+    run->updatedMs = std::max(run->updatedMs, atMs);
+
+    std::vector<RunEvent> events;
+    const RunStatus before = run->status;
+    const bool wasTerminal = isTerminal(before);
+    if (update.status != RunStatus::Unknown && (!wasTerminal || isTerminal(update.status)))
+        run->status = update.status;
+    if (isTerminal(update.status)) {
+        run->endedMs = std::max(run->endedMs, atMs);
+        if (run->runtimeTerminalMs == 0)
+            run->runtimeTerminalMs = atMs;
+    }
+    // One timeline event per state the runtime reported (idempotent: a re-listed task after a
+    // restart adds nothing).
+    const QByteArray pseudoTrace = update.key;
+    if (run->status != before || !known) {
+        RunEvent e;
+        e.runId = run->id;
+        e.traceId = pseudoTrace;
+        e.spanId = "status:" + update.rawState + '@' + QByteArray::number(atMs);
+        e.kind = EventKind::StatusChange;
+        e.name = "status " + update.rawState;
+        e.startNs = atMs * 1000000;
+        e.endNs = e.startNs;
+        e.attributesJson = "{\"breaker.runtime.provider\":" + jsonString(update.provider)
+                           + ",\"breaker.runtime.state\":" + jsonString(update.rawState)
+                           + ",\"breaker.status.from\":\"" + toWireName(before) + "\""
+                           + ",\"breaker.status.to\":\"" + toWireName(run->status) + "\""
+                           + (update.statusText.isEmpty() ? QByteArray()
+                                                          : ",\"breaker.runtime.message\":" + jsonString(update.statusText.toUtf8()))
+                           + "}";
+        events.push_back(std::move(e));
+    }
+    if (update.approval && run->status == RunStatus::WaitingApproval) {
+        const RuntimeApprovalRequest &a = *update.approval;
+        RunEvent e;
+        e.runId = run->id;
+        e.traceId = pseudoTrace;
+        e.spanId = "approval:" + QByteArray::number(atMs);
+        e.kind = EventKind::ApprovalRequested;
+        e.name = a.action.isEmpty() ? QByteArray("approval requested") : "approval " + a.action;
+        e.startNs = atMs * 1000000;
+        e.endNs = e.startNs;
+        QByteArray attrs = "{\"breaker.approval.source\":" + jsonString(a.source)
+                           + ",\"breaker.approval.message\":" + jsonString(a.message.toUtf8());
+        if (!a.action.isEmpty())
+            attrs += ",\"breaker.approval.action\":" + jsonString(a.action);
+        if (!a.argumentsJson.isEmpty())
+            attrs += ",\"breaker.approval.arguments\":" + a.argumentsJson;
+        if (!a.amountValue.isEmpty())
+            attrs += ",\"breaker.approval.amount\":" + jsonString(a.amountValue)
+                     + ",\"breaker.approval.currency\":" + jsonString(a.currency);
+        attrs += '}';
+        e.attributesJson = attrs;
+        events.push_back(std::move(e));
+    }
+    emit runtimeRunUpdated(run->id, update);
+    submit({run->id}, std::move(events), std::move(keys), {});
+}
+
+void RunMonitor::recordOperatorAction(const QByteArray &runId, const QByteArray &name,
+                                      const QByteArray &attributesJson, qint64 atMs)
+{
+    RunEvent e;
+    e.runId = runId;
+    e.kind = EventKind::OperatorAction;
+    e.name = name;
+    e.startNs = atMs * 1000000;
+    e.endNs = e.startNs;
+    e.attributesJson = attributesJson.isEmpty() ? QByteArrayLiteral("{}") : attributesJson;
+    WriteBatch batch;
+    batch.events.push_back(std::move(e));
+    m_store->submit(std::move(batch), [](const Result<WriteOutcome> &r) {
+        if (!r.ok())
+            qCWarning(lcMonitor) << "operator action not recorded:" << r.error().message;
+    });
+}
+
+std::optional<QByteArray> RunMonitor::runIdForExternalKey(const QByteArray &key) const
+{
+    auto it = m_keyToRun.constFind(key);
+    if (it != m_keyToRun.constEnd())
+        return it.value();
+    return std::nullopt;
 }
 
 } // namespace Breaker

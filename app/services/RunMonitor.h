@@ -19,6 +19,7 @@
 namespace Breaker {
 
 class Store;
+struct RuntimeRun;
 
 // Turns telemetry (and, later, runtime updates) into runs and timeline events, and hands them
 // to the Store's writer (DESIGN.md section 3). Lives on one thread (the GUI's or the daemon's);
@@ -52,6 +53,15 @@ public:
     void ingestSpans(std::vector<Span> spans, Done done);
 
     qint64 spansIngested() const { return m_spansIngested; }
+
+    // A run as its runtime reports it (connectors/runtime). The runtime's state wins over what
+    // the spans suggest; the run joins the spans that carry its key (a2a.task.id, ...).
+    // `boundAgent` is the profile agent bound to that runtime, when there is one.
+    void ingestRuntime(const RuntimeRun &update, const std::optional<QByteArray> &boundAgent);
+    // An operator_action event on a run's timeline ("cancel requested by ...").
+    void recordOperatorAction(const QByteArray &runId, const QByteArray &name,
+                              const QByteArray &attributesJson, qint64 atMs);
+    std::optional<QByteArray> runIdForExternalKey(const QByteArray &key) const;
     int heldSpanCount() const;
 
     // Key formats shared with the runtime connectors.
@@ -65,6 +75,10 @@ signals:
     void runsCommitted(const std::vector<Breaker::Run> &runs);
     void eventsCommitted(const std::vector<Breaker::RunEvent> &events);
     void writeFailed(const QString &message);
+    // Every runtime update, after correlation (runId is Breaker's run id).
+    void runtimeRunUpdated(const QByteArray &runId, const Breaker::RuntimeRun &update);
+    // Tool or model spans started more than 5 s after the runtime reported the run terminal.
+    void stillActiveAfterCancel(const QByteArray &runId, const QString &spanName, qint64 afterMs);
 
 private:
     struct Ticket;
@@ -78,6 +92,7 @@ private:
 
     RunState *resolveRun(const Span &span, const QByteArray &traceHex, bool *identifying);
     RunState *createRun(const QByteArray &firstKey);
+    RunState *runForKey(const QByteArray &key, bool create);
     void addKey(RunState *run, const QByteArray &key, std::vector<std::pair<QByteArray, QByteArray>> &newKeys);
     void applySpan(RunState *run, const Span &span, const QByteArray &traceHex,
                    std::vector<RunEvent> &events);

@@ -1,4 +1,5 @@
 #include "app/services/RunMonitor.h"
+#include "connectors/runtime/RuntimeTypes.h"
 #include "models/Store.h"
 
 #include <QSignalSpy>
@@ -53,6 +54,21 @@ Span agentSpan(Span s, const QByteArray &agent = "refund-agent")
     return s;
 }
 
+RuntimeRun runtimeRun(const QByteArray &task, RunStatus status, const QByteArray &raw, qint64 atMs)
+{
+    RuntimeRun r;
+    r.provider = "refund-a2a";
+    r.kind = "a2a";
+    r.externalId = task;
+    r.contextId = "ctx-1";
+    r.key = "a2a:" + task;
+    r.agentName = "Refund Agent";
+    r.status = status;
+    r.rawState = raw;
+    r.updatedMs = kBase / 1000000 + atMs;
+    return r;
+}
+
 } // namespace
 
 class tst_RunMonitor : public QObject
@@ -69,6 +85,11 @@ private slots:
     void unboundAgentIsShownUnderItsOwnName();
     void approvalsAndPolicyBlocks();
     void failedRootFailsTheRun();
+    void runtimeRunJoinsItsSpans();
+    void runtimeStateWinsOverTheRootSpan();
+    void runtimeUpdatesAreIdempotent();
+    void workAfterCancelIsFlagged();
+    void approvalFromTheRuntime();
 
 private:
     Result<void> ingest(std::vector<Span> spans);
@@ -248,6 +269,133 @@ void tst_RunMonitor::failedRootFailsTheRun()
     auto runs = m_store->runs({});
     QCOMPARE(runs->front().status, RunStatus::Failed);
     QCOMPARE(runs->front().errors, 1);
+}
+
+void tst_RunMonitor::runtimeRunJoinsItsSpans()
+{
+    // The runtime reports the task first; the spans that carry its id join the same run.
+    QSignalSpy committed(m_monitor.get(), &RunMonitor::runsCommitted);
+    m_monitor->ingestRuntime(runtimeRun("task-9", RunStatus::Working, "TASK_STATE_WORKING", 0),
+                             QByteArray("refund-agent"));
+    QTRY_VERIFY(committed.size() >= 1);
+    Span root = agentSpan(makeSpan(9, 1, -1, "invoke_agent", 0, 0));
+    root.endNs = 0;
+    root.a2aTaskId = "task-9";
+    Span tool = makeSpan(9, 2, 1, "execute_tool", 100, 200);
+    QVERIFY(ingest({root, tool}).ok());
+    auto runs = m_store->runs({});
+    QCOMPARE(runs->size(), size_t(1));
+    const Run &run = runs->front();
+    QCOMPARE(run.provider, QByteArray("refund-a2a"));
+    QCOMPARE(run.agent, QByteArray("refund-agent"));
+    QVERIFY(run.agentBound);
+    QCOMPARE(run.status, RunStatus::Working);
+    QCOMPARE(run.toolCalls, 1);
+    QVERIFY(run.externalIdsJson.contains("\"a2a_task_id\":\"task-9\""));
+    QVERIFY(run.externalIdsJson.contains("\"a2a_context_id\":\"ctx-1\""));
+    QVERIFY(run.externalIdsJson.contains("trace_id"));
+}
+
+void tst_RunMonitor::runtimeStateWinsOverTheRootSpan()
+{
+    Span root = agentSpan(makeSpan(10, 1, -1, "invoke_agent", 0, 0));
+    root.endNs = 0;
+    root.a2aTaskId = "task-10";
+    QVERIFY(ingest({root}).ok());
+    QSignalSpy committed(m_monitor.get(), &RunMonitor::runsCommitted);
+    m_monitor->ingestRuntime(runtimeRun("task-10", RunStatus::Stopped, "TASK_STATE_CANCELED", 50), QByteArray("refund-agent"));
+    QTRY_VERIFY(committed.size() >= 1);
+    // The root span ends later, successfully: the run stays stopped, as the runtime said.
+    Span end = root;
+    end.endNs = kBase + 900 * 1000000LL;
+    QVERIFY(ingest({end}).ok());
+    auto runs = m_store->runs({});
+    QCOMPARE(runs->size(), size_t(1));
+    QCOMPARE(runs->front().status, RunStatus::Stopped);
+}
+
+void tst_RunMonitor::runtimeUpdatesAreIdempotent()
+{
+    QSignalSpy committed(m_monitor.get(), &RunMonitor::runsCommitted);
+    const RuntimeRun working = runtimeRun("task-11", RunStatus::Working, "TASK_STATE_WORKING", 0);
+    const RuntimeRun done = runtimeRun("task-11", RunStatus::Completed, "TASK_STATE_COMPLETED", 500);
+    m_monitor->ingestRuntime(working, std::nullopt);
+    m_monitor->ingestRuntime(done, std::nullopt);
+    m_monitor->ingestRuntime(done, std::nullopt); // listed again
+    m_store->flush();
+    QTRY_VERIFY(committed.size() >= 3);
+    // A new monitor (a restart) sees the same task listed again: nothing is added.
+    m_monitor = std::make_unique<RunMonitor>(m_store, PriceTable());
+    QSignalSpy again(m_monitor.get(), &RunMonitor::runsCommitted);
+    m_monitor->ingestRuntime(done, std::nullopt);
+    QTRY_VERIFY(again.size() >= 1);
+    auto runs = m_store->runs({});
+    QCOMPARE(runs->size(), size_t(1));
+    QCOMPARE(runs->front().status, RunStatus::Completed);
+    QCOMPARE(runs->front().agent, QByteArray("Refund Agent")); // unbound: the card's name
+    auto events = m_store->events(runs->front().id);
+    int statusChanges = 0;
+    for (const RunEvent &e : events.value())
+        statusChanges += e.kind == EventKind::StatusChange ? 1 : 0;
+    QCOMPARE(statusChanges, 2); // working, completed
+}
+
+void tst_RunMonitor::workAfterCancelIsFlagged()
+{
+    QSignalSpy flagged(m_monitor.get(), &RunMonitor::stillActiveAfterCancel);
+    QSignalSpy committed(m_monitor.get(), &RunMonitor::runsCommitted);
+    Span root = agentSpan(makeSpan(12, 1, -1, "invoke_agent", 0, 0));
+    root.endNs = 0;
+    root.a2aTaskId = "task-12";
+    QVERIFY(ingest({root}).ok());
+    m_monitor->ingestRuntime(runtimeRun("task-12", RunStatus::Stopped, "TASK_STATE_CANCELED", 1000), QByteArray("refund-agent"));
+    QTRY_VERIFY(committed.size() >= 1);
+    // A tool call 2 s after the cancel: still within the grace of 5 s.
+    QVERIFY(ingest({makeSpan(12, 2, 1, "execute_tool", 3000, 3100)}).ok());
+    QCOMPARE(flagged.size(), 0);
+    // 6 s after: the cancel did not hold.
+    QVERIFY(ingest({makeSpan(12, 3, 1, "execute_tool", 7000, 7100)}).ok());
+    QCOMPARE(flagged.size(), 1);
+    QCOMPARE(flagged.front().at(2).toLongLong(), 6000);
+    QVERIFY(ingest({makeSpan(12, 4, 1, "chat", 8000, 8100)}).ok());
+    QCOMPARE(flagged.size(), 1); // once per run
+    auto runs = m_store->runs({});
+    QCOMPARE(runs->front().status, RunStatus::Stopped);
+    auto events = m_store->events(runs->front().id);
+    bool alarm = false;
+    for (const RunEvent &e : events.value())
+        alarm = alarm || (e.kind == EventKind::Error && e.name == "still active after cancel");
+    QVERIFY(alarm);
+    auto evidence = m_store->firstWorkEventAfter(runs->front().id, kBase + 6000 * 1000000LL);
+    QVERIFY(evidence.ok() && evidence->has_value());
+    QCOMPARE(evidence->value().startNs, kBase + 7000 * 1000000LL);
+}
+
+void tst_RunMonitor::approvalFromTheRuntime()
+{
+    QSignalSpy committed(m_monitor.get(), &RunMonitor::runsCommitted);
+    RuntimeRun waiting = runtimeRun("task-13", RunStatus::WaitingApproval, "TASK_STATE_INPUT_REQUIRED", 0);
+    RuntimeApprovalRequest request;
+    request.action = "stripe.refund";
+    request.argumentsJson = R"({"amount_minor":125000})";
+    request.amountValue = "1250.00";
+    request.currency = "usd";
+    request.message = QStringLiteral("Refund of 1250.00 USD exceeds the threshold. Approve?");
+    request.source = "a2a.input-required";
+    waiting.approval = request;
+    m_monitor->ingestRuntime(waiting, QByteArray("refund-agent"));
+    QTRY_VERIFY(committed.size() >= 1);
+    auto runs = m_store->runs({});
+    QCOMPARE(runs->front().status, RunStatus::WaitingApproval);
+    auto events = m_store->events(runs->front().id);
+    const RunEvent *approval = nullptr;
+    for (const RunEvent &e : events.value())
+        if (e.kind == EventKind::ApprovalRequested)
+            approval = &e;
+    QVERIFY(approval);
+    QCOMPARE(approval->name, QByteArray("approval stripe.refund"));
+    QVERIFY(approval->attributesJson.contains("\"breaker.approval.amount\":\"1250.00\""));
+    QVERIFY(approval->attributesJson.contains("\"breaker.approval.arguments\":{\"amount_minor\":125000}"));
 }
 
 QTEST_GUILESS_MAIN(tst_RunMonitor)
