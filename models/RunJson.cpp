@@ -85,7 +85,7 @@ QJsonObject event(const RunEvent &e)
     static const char *statusNames[] = {"unset", "ok", "error"};
     o.insert(QStringLiteral("status"),
              QString::fromLatin1(statusNames[std::clamp(e.statusCode, 0, 2)]));
-    o.insert(QStringLiteral("trace_id"), textOrNull(e.traceId));
+    o.insert(QStringLiteral("trace_id"), textOrNull(e.traceId == kRuntimeEventTraceId ? QByteArray() : e.traceId));
     o.insert(QStringLiteral("span_id"), textOrNull(e.spanId));
     o.insert(QStringLiteral("parent_span_id"), textOrNull(e.parentSpanId));
     o.insert(QStringLiteral("attributes"), objectFrom(e.attributesJson));

@@ -71,6 +71,11 @@ struct Run
     QByteArray externalIdsJson; // {"trace_id": "...", "a2a_task_id": "...", ...}
 };
 
+// The trace id of timeline events that come from a runtime rather than from a span: the Store
+// dedupes events on (trace id, span id), and a runtime event's span id is made of the run's key,
+// the state and its time, so the same state listed again adds nothing. Shown as no trace.
+inline constexpr char kRuntimeEventTraceId[] = "runtime";
+
 // One entry on a run's timeline.
 struct RunEvent
 {

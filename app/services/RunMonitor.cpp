@@ -656,14 +656,13 @@ void RunMonitor::ingestRuntime(const RuntimeRun &update, const std::optional<QBy
         if (run->runtimeTerminalMs == 0)
             run->runtimeTerminalMs = atMs;
     }
-    // One timeline event per state the runtime reported (idempotent: a re-listed task after a
-    // restart adds nothing).
-    const QByteArray pseudoTrace = update.key;
+    // One timeline event per state the runtime reported, with an id made of the run's key, the
+    // state and its time, so a task listed again (after a restart) adds nothing.
     if (run->status != before || !known) {
         RunEvent e;
         e.runId = run->id;
-        e.traceId = pseudoTrace;
-        e.spanId = "status:" + update.rawState + '@' + QByteArray::number(atMs);
+        e.traceId = kRuntimeEventTraceId;
+        e.spanId = update.key + "/status:" + update.rawState + '@' + QByteArray::number(atMs);
         e.kind = EventKind::StatusChange;
         e.name = "status " + update.rawState;
         e.startNs = atMs * 1000000;
@@ -681,8 +680,8 @@ void RunMonitor::ingestRuntime(const RuntimeRun &update, const std::optional<QBy
         const RuntimeApprovalRequest &a = *update.approval;
         RunEvent e;
         e.runId = run->id;
-        e.traceId = pseudoTrace;
-        e.spanId = "approval:" + QByteArray::number(atMs);
+        e.traceId = kRuntimeEventTraceId;
+        e.spanId = update.key + "/approval@" + QByteArray::number(atMs);
         e.kind = EventKind::ApprovalRequested;
         e.name = a.action.isEmpty() ? QByteArray("approval requested") : "approval " + a.action;
         e.startNs = atMs * 1000000;
