@@ -1,6 +1,8 @@
 #include "FakeRunFeed.h"
 #include "SampleFleet.h"
 #include "views/EventDetailsTree.h"
+#include "app/services/RunActions.h"
+#include "views/CancelRunDialog.h"
 #include "views/MainWindow.h"
 #include "views/ProblemLog.h"
 #include "views/ProviderStatusBar.h"
@@ -22,6 +24,8 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QStatusBar>
 #include <QTemporaryDir>
@@ -29,6 +33,32 @@
 
 using namespace Breaker;
 using Breaker::Testing::FakeRunFeed;
+
+namespace {
+
+// Records what the window asks; answers previews as told.
+class FakeRunActions : public RunActions
+{
+public:
+    CancelPreview preview{true, QStringLiteral("runtime: cancel a2a task t-1 of run run-7f3a01 on provider refund-a2a"), {}};
+    QList<QPair<QByteArray, QString>> cancels;
+    CancelPreview previewCancel(const Run &) override { return preview; }
+    void cancelRun(const QByteArray &runId, const QString &reason) override { cancels.append({runId, reason}); }
+    void finish(const QByteArray &runId, LayerOutcome outcome, const QString &detail)
+    {
+        StopLayerResult r;
+        r.layer = "runtime";
+        r.run = runId;
+        r.provider = "refund-a2a";
+        r.action = "cancel";
+        r.outcome = outcome;
+        r.detail = detail;
+        r.ms = 7200;
+        emit cancelFinished(runId, r);
+    }
+};
+
+} // namespace
 
 class TestMainWindow : public QObject
 {
@@ -49,6 +79,8 @@ private slots:
     void everyControlHasAnAccessibleName();
     void statusBarShowsProvidersRateAndProblems();
     void titleAndUtcToggle();
+    void cancelRunAsksForAReasonThenActs();
+    void cancelOutcomeIsShown();
 
 private:
     int rowOf(const QByteArray &runId) const;
@@ -449,6 +481,76 @@ void TestMainWindow::titleAndUtcToggle()
     m_window->utcAction()->trigger();
     QCOMPARE(model->headerData(RunsTableModel::StartedColumn, Qt::Horizontal).toString(),
              QStringLiteral("Started"));
+}
+
+void TestMainWindow::cancelRunAsksForAReasonThenActs()
+{
+    FakeRunActions actions;
+    emit m_feed->runsLoaded(m_runs);
+    QAction *cancel = m_window->cancelRunAction();
+    QVERIFY(!cancel->isEnabled()); // no actions, no selection
+    m_window->setRunActions(&actions);
+    QVERIFY(!cancel->isEnabled()); // no selection
+    clickRun("run-7f3a01");
+    QVERIFY(cancel->isEnabled());
+    QCOMPARE(cancel->shortcut(), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_K));
+
+    cancel->trigger();
+    auto *dialog = m_window->findChild<CancelRunDialog *>();
+    QVERIFY(dialog);
+    QTRY_VERIFY(dialog->isVisible());
+    // It names the run, the agent and the principal, and says what will be done.
+    const QString shown = dialog->findChildren<QLabel *>().value(0)->text();
+    QVERIFY2(shown.contains(QLatin1String("run-7f3a01")) && shown.contains(QLatin1String("refund-agent")),
+             qPrintable(shown));
+    QVERIFY(dialog->findChild<QLabel *>(QStringLiteral("cancelPlan"))->text().contains(QLatin1String("a2a task t-1")));
+    // A reason is required; Enter alone keeps the run going.
+    QVERIFY(!dialog->cancelRunButton()->isEnabled());
+    QVERIFY(dialog->keepButton()->isDefault());
+    QTest::keyClicks(dialog->reasonField(), QStringLiteral("   "));
+    QVERIFY(!dialog->cancelRunButton()->isEnabled());
+    dialog->reasonField()->clear();
+    QTest::keyClicks(dialog->reasonField(), QStringLiteral("refund loop, INC-4711"));
+    QVERIFY(dialog->cancelRunButton()->isEnabled());
+    QVERIFY(!dialog->reasonField()->accessibleName().isEmpty());
+    dialog->cancelRunButton()->click();
+    QCOMPARE(actions.cancels.size(), 1);
+    QCOMPARE(actions.cancels.front().first, QByteArray("run-7f3a01"));
+    QCOMPARE(actions.cancels.front().second, QStringLiteral("refund loop, INC-4711"));
+
+    // "Keep running" does nothing.
+    cancel->trigger();
+    auto *second = m_window->findChildren<CancelRunDialog *>().last();
+    QTRY_VERIFY(second->isVisible());
+    second->keepButton()->click();
+    QCOMPARE(actions.cancels.size(), 1);
+
+    // A run that already ended cannot be cancelled.
+    for (const Run &run : m_runs) {
+        if (isTerminal(run.status)) {
+            clickRun(run.id);
+            QVERIFY(!cancel->isEnabled());
+            break;
+        }
+    }
+}
+
+void TestMainWindow::cancelOutcomeIsShown()
+{
+    FakeRunActions actions;
+    m_window->setRunActions(&actions);
+    emit m_feed->runsLoaded(m_runs);
+    clickRun("run-7f3a01");
+    actions.finish("run-7f3a01", LayerOutcome::Failed,
+                   QStringLiteral("still active after cancel: the runtime reported TASK_STATE_CANCELED, but "
+                                  "tool_call \"stripe.refund\" started 6.0 s later"));
+    QMessageBox *box = nullptr;
+    QTRY_VERIFY((box = m_window->findChild<QMessageBox *>(QStringLiteral("cancelOutcome"))) != nullptr);
+    QVERIFY(box->text().contains(QLatin1String("still active after cancel")));
+    QVERIFY(box->text().contains(QLatin1String("failed after 7.2 s")));
+    QVERIFY(m_window->statusBar()->currentMessage().contains(QLatin1String("still active after cancel")));
+    QVERIFY(m_window->problemLog()->count() > 0);
+    box->close();
 }
 
 QTEST_MAIN(TestMainWindow)
