@@ -15,6 +15,7 @@ using namespace A2a;
 namespace {
 
 constexpr qint64 kMaxWorkMs = 600000;         // "work <ms>": at most ten minutes
+constexpr qint64 kQuickWorkMs = 50;           // "quick"
 constexpr qint64 kMaxStreamBacklog = 4 << 20; // a subscriber this far behind is dropped
 
 QByteArray compact(const QJsonObject &object)
@@ -525,10 +526,14 @@ void A2aHost::sendMessage(Call call, const QJsonObject &params, bool streaming)
         return replyError(call, error);
     const QJsonObject configuration = params.value(QLatin1String("configuration")).toObject();
     call.historyLength = historyLengthOf(configuration.value(QLatin1String("historyLength")));
-    // v1.0 blocks unless returnImmediately; v0.3 blocks unless blocking:false (a2a-js).
-    const bool blocking = call.dialect == Dialect::V1
-                              ? !configuration.value(QLatin1String("returnImmediately")).toBool()
-                              : configuration.value(QLatin1String("blocking")).toBool(true);
+    // v1.0 blocks unless returnImmediately. v0.3 as a2a-js translates it: no configuration
+    // blocks; a configuration blocks only with blocking:true (its client sends {} for
+    // returnImmediately).
+    const bool blocking
+        = call.dialect == Dialect::V1
+              ? !configuration.value(QLatin1String("returnImmediately")).toBool()
+              : (!params.contains(QLatin1String("configuration"))
+                 || configuration.value(QLatin1String("blocking")).toBool(false));
 
     QString taskId = message->value(QLatin1String("taskId")).toString();
     if (!taskId.isEmpty()) {
@@ -614,7 +619,12 @@ void A2aHost::sendMessage(Call call, const QJsonObject &params, bool streaming)
         } else if (part.contains(QLatin1String("text"))) {
             static const QRegularExpression work(QStringLiteral("^\\s*work\\s+(\\d+)\\s*$"),
                                                  QRegularExpression::CaseInsensitiveOption);
-            const QRegularExpressionMatch m = work.match(part.value(QLatin1String("text")).toString());
+            const QString text = part.value(QLatin1String("text")).toString().trimmed();
+            if (text.compare(QLatin1String("quick"), Qt::CaseInsensitive) == 0) {
+                workMs = kQuickWorkMs; // the a2a-peer.mjs convention: done almost at once
+                continue;
+            }
+            const QRegularExpressionMatch m = work.match(text);
             if (m.hasMatch()) {
                 workMs = m.captured(1).toLongLong();
                 if (workMs < 1 || workMs > kMaxWorkMs)
