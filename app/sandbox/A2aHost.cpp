@@ -16,6 +16,7 @@ namespace {
 
 constexpr qint64 kMaxWorkMs = 600000;         // "work <ms>": at most ten minutes
 constexpr qint64 kQuickWorkMs = 50;           // "quick"
+constexpr qint64 kMaxRequestBytes = 1 << 20;  // answered 413 beyond this
 constexpr qint64 kMaxStreamBacklog = 4 << 20; // a subscriber this far behind is dropped
 
 QByteArray compact(const QJsonObject &object)
@@ -82,6 +83,10 @@ A2aHost::A2aHost(SandboxFleet *fleet,
     , m_interfaces(interfaces)
     , m_store(maxTerminalTasks)
 {
+    // A2A requests are small; a big body would stall the fleet's thread while it parses.
+    Net::HttpServerLimits limits;
+    limits.maxBodyBytes = kMaxRequestBytes;
+    m_server.setLimits(limits);
     auto card = [this](Net::HttpRequest request, Net::HttpResponder responder) {
         handleCard(request, std::move(responder));
     };

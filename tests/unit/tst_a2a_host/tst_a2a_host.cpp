@@ -179,6 +179,14 @@ void tst_A2aHost::parseMessage_data()
                               << QByteArray(R"({"messageId":"m3","role":"user","parts":[{"kind":"file","file":{"uri":"https://x/y","mimeType":"text/csv"}}]})")
                               << QByteArray(R"({"messageId":"m3","parts":[{"mediaType":"text/csv","url":"https://x/y"}],"role":"ROLE_USER"})")
                               << QString();
+    // v0.3 HTTP+JSON is v0.3 proto JSON: "content", nested data (a2a-js's client sends this).
+    QTest::newRow("v03 rest") << Dialect::V03Rest
+                              << QByteArray(R"({"messageId":"m4","role":"ROLE_USER","taskId":"t","content":[{"text":"approved"},{"data":{"data":{"decision":"approve"}}}]})")
+                              << QByteArray(R"({"messageId":"m4","parts":[{"text":"approved"},{"data":{"decision":"approve"}}],"role":"ROLE_USER","taskId":"t"})")
+                              << QString();
+    QTest::newRow("v03 rest parts") << Dialect::V03Rest
+                                    << QByteArray(R"({"messageId":"m5","role":"ROLE_USER","parts":[{"text":"x"}]})")
+                                    << QByteArray() << u"message.content must be an array"_s;
     QTest::newRow("no id") << Dialect::V1 << QByteArray(R"({"role":"ROLE_USER","parts":[]})")
                            << QByteArray() << u"message.messageId is required"_s;
     QTest::newRow("bad role") << Dialect::V1
@@ -228,6 +236,20 @@ void tst_A2aHost::v03Shapes()
                                          Dialect::V03);
     QCOMPARE(status.value(u"state").toString(), u"input-required"_s);
     QCOMPARE(status.value(u"message").toObject().value(u"role").toString(), u"agent"_s);
+    // v0.3 proto (HTTP+JSON): content, nested data, ROLE_*, and CANCELLED with two Ls.
+    const QJsonObject proto = messageFor(m, Dialect::V03Rest);
+    QCOMPARE(proto.value(u"role"_s).toString(), u"ROLE_AGENT"_s);
+    QVERIFY(!proto.contains(u"parts"_s));
+    QCOMPARE(QJsonDocument(proto.value(u"content"_s).toArray()).toJson(QJsonDocument::Compact),
+             QByteArray(R"([{"text":"Approve?"},{"data":{"data":{"approval":{"action":"stripe.refund"}}}}])"));
+    QCOMPARE(stateName(TaskState::Canceled, Dialect::V03Rest), u"TASK_STATE_CANCELLED"_s);
+    QCOMPARE(stateName(TaskState::Working, Dialect::V03Rest), u"TASK_STATE_WORKING"_s);
+    const QJsonObject artifact{{u"artifactId"_s, u"a"_s}, {u"parts"_s, QJsonArray{textPart(u"done"_s)}}};
+    QCOMPARE(artifactFor(artifact, Dialect::V03Rest).value(u"parts"_s).toArray().at(0).toObject(),
+             obj(R"({"text":"done"})"));
+    // v1.0 keeps the agent's media types, as a2a-js sends them.
+    QCOMPARE(m.value(u"parts"_s).toArray().at(0).toObject(),
+             obj(R"({"text":"Approve?","mediaType":"text/plain"})"));
     const QJsonObject v1 = statusFor(TaskState::InputRequired, m, u"2026-01-01T00:00:00.000Z"_s,
                                      Dialect::V1);
     QCOMPARE(v1.value(u"state").toString(), u"TASK_STATE_INPUT_REQUIRED"_s);
