@@ -8,6 +8,8 @@
 #include <QUrlQuery>
 #include <QUuid>
 
+#include <cmath>
+
 namespace Breaker {
 
 using namespace A2a;
@@ -710,7 +712,7 @@ void A2aHost::listTasks(Call call, const QJsonObject &params)
         double v = pageSize.toDouble();
         if (pageSize.isString())
             v = pageSize.toString().toDouble(&ok);
-        if (!ok || v != double(qint64(v)) || v < 1 || v > 100)
+        if (!ok || !(v >= 1 && v <= 100) || v != std::floor(v)) // range first: no UB cast
             return replyError(call,
                               err(ErrorKind::InvalidParams,
                                   QStringLiteral("pageSize must be between 1 and 100")));
@@ -804,11 +806,12 @@ void A2aHost::replyResult(const Call &call, const QJsonValue &result, int restSt
         const QJsonObject envelope{{QStringLiteral("jsonrpc"), QStringLiteral("2.0")},
                                    {QStringLiteral("id"), call.rpcId},
                                    {QStringLiteral("result"), result}};
-        c.responder.respond(200, "application/json", compact(envelope));
+        c.responder.respond(200, "application/json; charset=utf-8", compact(envelope));
         return;
     }
     c.responder.respond(restStatus,
-                        call.dialect == Dialect::V1 ? "application/a2a+json" : "application/json",
+                        call.dialect == Dialect::V1 ? "application/a2a+json; charset=utf-8"
+                                                     : "application/json; charset=utf-8",
                         result.isObject() ? compact(result.toObject())
                                           : QJsonDocument(result.toArray()).toJson(QJsonDocument::Compact));
 }
@@ -821,12 +824,13 @@ void A2aHost::replyError(const Call &call, const A2a::Error &error)
                                    {QStringLiteral("id"), call.rpcId},
                                    {QStringLiteral("error"), jsonRpcError(error, call.dialect)}};
         c.responder.respond(error.kind == ErrorKind::Internal ? 500 : 200,
-                            "application/json",
+                            "application/json; charset=utf-8",
                             compact(envelope));
         return;
     }
     c.responder.respond(restHttpStatus(error.kind, call.dialect),
-                        call.dialect == Dialect::V1 ? "application/a2a+json" : "application/json",
+                        call.dialect == Dialect::V1 ? "application/a2a+json; charset=utf-8"
+                                                     : "application/json; charset=utf-8",
                         compact(restError(error, call.dialect)));
 }
 

@@ -502,9 +502,14 @@ void tst_SandboxA2a::jsonRpcV1Errors()
 
     e = rpc(url, u"CreateTaskPushNotificationConfig"_s, {{u"taskId"_s, u"x"_s}}, "1.0").value(u"error"_s).toObject();
     QCOMPARE(e.value(u"code"_s).toInt(), -32003);
-    e = rpc(url, u"ListTasks"_s, {{u"pageSize"_s, 0}}, "1.0").value(u"error"_s).toObject();
-    QCOMPARE(e.value(u"code"_s).toInt(), -32602);
-    QCOMPARE(e.value(u"message"_s).toString(), u"pageSize must be between 1 and 100"_s);
+    for (const QJsonValue &bad : {QJsonValue(0), QJsonValue(101), QJsonValue(2.5), QJsonValue(1e300),
+                                  QJsonValue(u"many"_s)}) {
+        e = rpc(url, u"ListTasks"_s, {{u"pageSize"_s, bad}}, "1.0").value(u"error"_s).toObject();
+        QCOMPARE(e.value(u"code"_s).toInt(), -32602);
+        QCOMPARE(e.value(u"message"_s).toString(), u"pageSize must be between 1 and 100"_s);
+    }
+    e = rpc(url, u"ListTasks"_s, {{u"status"_s, u"TASK_STATE_DONE"_s}}, "1.0").value(u"error"_s).toObject();
+    QCOMPARE(e.value(u"message"_s).toString(), u"Invalid status filter: TASK_STATE_DONE"_s);
 }
 
 void tst_SandboxA2a::jsonRpcV1ListPages()
