@@ -32,10 +32,10 @@ constexpr StateNames kStates[] = {
 
 QJsonObject errorInfo(ErrorKind kind)
 {
-    return QJsonObject{{QStringLiteral("@type"),
-                        QStringLiteral("type.googleapis.com/google.rpc.ErrorInfo")},
-                       {QStringLiteral("reason"), errorReason(kind)},
-                       {QStringLiteral("domain"), QStringLiteral("a2a-protocol.org")}};
+    return QJsonObject{
+        {QStringLiteral("@type"), QStringLiteral("type.googleapis.com/google.rpc.ErrorInfo")},
+        {QStringLiteral("reason"), errorReason(kind)},
+        {QStringLiteral("domain"), QStringLiteral("a2a-protocol.org")}};
 }
 
 } // namespace
@@ -193,11 +193,12 @@ QJsonObject restError(const Error &error, Dialect dialect)
         return QJsonObject{{QStringLiteral("code"), jsonRpcCode(error.kind)},
                            {QStringLiteral("message"), error.message}};
     const int status = restHttpStatus(error.kind, dialect);
-    return QJsonObject{{QStringLiteral("error"),
-                        QJsonObject{{QStringLiteral("code"), status},
-                                    {QStringLiteral("status"), restStatusName(error.kind)},
-                                    {QStringLiteral("message"), error.message},
-                                    {QStringLiteral("details"), QJsonArray{errorInfo(error.kind)}}}}};
+    return QJsonObject{
+        {QStringLiteral("error"),
+         QJsonObject{{QStringLiteral("code"), status},
+                     {QStringLiteral("status"), restStatusName(error.kind)},
+                     {QStringLiteral("message"), error.message},
+                     {QStringLiteral("details"), QJsonArray{errorInfo(error.kind)}}}}};
 }
 
 QJsonObject partToV03(const QJsonObject &part)
@@ -243,7 +244,8 @@ QJsonObject messageToV03(const QJsonObject &message)
                message.value(QLatin1String("role")).toString() == QLatin1String("ROLE_AGENT")
                    ? QStringLiteral("agent")
                    : QStringLiteral("user"));
-    out.insert(QStringLiteral("parts"), partsToV03(message.value(QLatin1String("parts")).toArray()));
+    out.insert(QStringLiteral("parts"),
+               partsToV03(message.value(QLatin1String("parts")).toArray()));
     return out;
 }
 
@@ -260,8 +262,9 @@ static QJsonObject partToV03Proto(const QJsonObject &part)
     if (part.contains(QLatin1String("text")))
         return QJsonObject{{QStringLiteral("text"), part.value(QLatin1String("text"))}};
     if (part.contains(QLatin1String("data")))
-        return QJsonObject{{QStringLiteral("data"),
-                            QJsonObject{{QStringLiteral("data"), part.value(QLatin1String("data"))}}}};
+        return QJsonObject{
+            {QStringLiteral("data"),
+             QJsonObject{{QStringLiteral("data"), part.value(QLatin1String("data"))}}}};
     QJsonObject file;
     if (part.contains(QLatin1String("url")))
         file.insert(QStringLiteral("fileWithUri"), part.value(QLatin1String("url")));
@@ -315,10 +318,8 @@ QJsonObject artifactFor(const QJsonObject &artifact, Dialect dialect)
     return artifact;
 }
 
-QJsonObject statusFor(TaskState state,
-                      const QJsonObject &message,
-                      const QString &timestamp,
-                      Dialect dialect)
+QJsonObject
+statusFor(TaskState state, const QJsonObject &message, const QString &timestamp, Dialect dialect)
 {
     QJsonObject status{{QStringLiteral("state"), stateName(state, dialect)}};
     if (!message.isEmpty())
@@ -438,8 +439,8 @@ QString encodePageToken(const QString &timestamp, const QString &id)
 
 std::optional<std::pair<QString, QString>> decodePageToken(const QString &token, Error *error)
 {
-    const auto decoded = QByteArray::fromBase64Encoding(token.toLatin1(),
-                                                        QByteArray::AbortOnBase64DecodingErrors);
+    const auto decoded
+        = QByteArray::fromBase64Encoding(token.toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
     if (!decoded) {
         if (error)
             *error = {ErrorKind::InvalidParams,
@@ -507,17 +508,14 @@ std::optional<Decision> parseDecision(const QJsonObject &message, Error *error)
                                      QStringLiteral("reject"),
                                      QStringLiteral("rejected"),
                                      QStringLiteral("no")};
-    static const QStringList approve = {QStringLiteral("approve"),
-                                        QStringLiteral("approved"),
-                                        QStringLiteral("yes")};
-    const QStringList tokens = text.split(QRegularExpression(QStringLiteral("[^a-z]+")),
-                                          Qt::SkipEmptyParts);
-    const bool saysDeny = std::any_of(tokens.begin(), tokens.end(), [](const QString &t) {
-        return deny.contains(t);
-    });
-    const bool saysApprove = std::any_of(tokens.begin(), tokens.end(), [](const QString &t) {
-        return approve.contains(t);
-    });
+    static const QStringList approve
+        = {QStringLiteral("approve"), QStringLiteral("approved"), QStringLiteral("yes")};
+    const QStringList tokens
+        = text.split(QRegularExpression(QStringLiteral("[^a-z]+")), Qt::SkipEmptyParts);
+    const bool saysDeny = std::any_of(
+        tokens.begin(), tokens.end(), [](const QString &t) { return deny.contains(t); });
+    const bool saysApprove = std::any_of(
+        tokens.begin(), tokens.end(), [](const QString &t) { return approve.contains(t); });
     if (saysDeny == saysApprove) {
         if (error)
             *error = {ErrorKind::InvalidParams,

@@ -40,12 +40,12 @@ std::optional<TaskState> parseState(const QString &name);
 
 // The A2A errors of the spec plus JSON-RPC's own, with a2a-js's class names as kinds.
 enum class ErrorKind {
-    ParseError,       // -32700
-    InvalidRequest,   // -32600 (v0.3); a2a-js v1.0 reports a malformed envelope as -32602
-    MethodNotFound,   // -32601
-    InvalidParams,    // -32602 (a2a-js RequestMalformedError)
-    Internal,         // -32603
-    TaskNotFound,     // -32001
+    ParseError,     // -32700
+    InvalidRequest, // -32600 (v0.3); a2a-js v1.0 reports a malformed envelope as -32602
+    MethodNotFound, // -32601
+    InvalidParams,  // -32602 (a2a-js RequestMalformedError)
+    Internal,       // -32603
+    TaskNotFound,   // -32001
     TaskNotCancelable,
     PushNotSupported,
     UnsupportedOperation,
@@ -81,10 +81,8 @@ QJsonObject artifactToV03(const QJsonObject &artifact);
 QJsonObject messageFor(const QJsonObject &message, Dialect dialect);
 QJsonObject artifactFor(const QJsonObject &artifact, Dialect dialect);
 // status {state, message?, timestamp} with the state named for the dialect.
-QJsonObject statusFor(TaskState state,
-                      const QJsonObject &message,
-                      const QString &timestamp,
-                      Dialect dialect);
+QJsonObject
+statusFor(TaskState state, const QJsonObject &message, const QString &timestamp, Dialect dialect);
 
 // Reads a request's message in either dialect into the v1.0 shape. Errors name the field.
 std::optional<QJsonObject> parseMessage(const QJsonValue &value, Dialect dialect, Error *error);

@@ -275,17 +275,16 @@ void A2aHost::handleCard(const Net::HttpRequest &request, Net::HttpResponder res
     // a2a-js reads the header only (a query parameter is ignored).
     const QString version = requestedVersion(request.header("A2A-Version"), {});
     // An older v0.3-only deployment knows nothing of the header and always sends its v0.3 card.
-    const Dialect dialect = version == QLatin1String("1.0") && m_interfaces.v1 ? Dialect::V1
-                                                                               : Dialect::V03;
+    const Dialect dialect
+        = version == QLatin1String("1.0") && m_interfaces.v1 ? Dialect::V1 : Dialect::V03;
     const QByteArray body = compact(card(dialect));
     Net::HttpResponse response
         = Net::HttpResponse::make(200, "application/json; charset=utf-8", body);
     response.headers.append("Cache-Control", "public, max-age=3600");
-    response.headers.append("ETag",
-                            "W/\"" + QCryptographicHash::hash(body, QCryptographicHash::Sha256)
-                                          .toHex()
-                                          .left(16)
-                                + "\"");
+    response.headers.append(
+        "ETag",
+        "W/\"" + QCryptographicHash::hash(body, QCryptographicHash::Sha256).toHex().left(16)
+            + "\"");
     response.headers.append("Vary", "A2A-Version");
     responder.respond(std::move(response));
 }
@@ -339,10 +338,12 @@ void A2aHost::handleJsonRpc(const Net::HttpRequest &request, Net::HttpResponder 
         return;
     }
     const QJsonValue paramsValue = rpc.value(QLatin1String("params"));
-    const bool cardMethod = method == QLatin1String(legacy ? "agent/getAuthenticatedExtendedCard"
-                                                           : "GetExtendedAgentCard");
+    const bool cardMethod
+        = method
+          == QLatin1String(legacy ? "agent/getAuthenticatedExtendedCard" : "GetExtendedAgentCard");
     if (!cardMethod && (!paramsValue.isObject() || paramsValue.toObject().contains(QString()))) {
-        replyError(call, err(ErrorKind::InvalidParams, QStringLiteral("Invalid method parameters.")));
+        replyError(call,
+                   err(ErrorKind::InvalidParams, QStringLiteral("Invalid method parameters.")));
         return;
     }
     const QJsonObject params = paramsValue.toObject();
@@ -387,13 +388,14 @@ void A2aHost::handleJsonRpc(const Net::HttpRequest &request, Net::HttpResponder 
     if (method == QLatin1String("tasks/resubscribe"))
         return subscribe(call, taskId);
     if (method.startsWith(QLatin1String("tasks/pushNotificationConfig/")))
-        return replyError(call,
-                          err(ErrorKind::PushNotSupported,
-                              QStringLiteral("Push Notification is not supported")));
+        return replyError(
+            call,
+            err(ErrorKind::PushNotSupported, QStringLiteral("Push Notification is not supported")));
     if (cardMethod)
-        return replyError(call,
-                          err(ErrorKind::UnsupportedOperation,
-                              QStringLiteral("Agent does not support authenticated extended card.")));
+        return replyError(
+            call,
+            err(ErrorKind::UnsupportedOperation,
+                QStringLiteral("Agent does not support authenticated extended card.")));
     replyError(call, err(ErrorKind::MethodNotFound, QStringLiteral("Method not found: ") + method));
 }
 
@@ -411,8 +413,9 @@ void A2aHost::handleRest(const Net::HttpRequest &request, Net::HttpResponder res
     // is v1.0 whatever the header says. An older v0.3-only deployment only has /v1/....
     bool legacy = path.startsWith(QLatin1String("/v1/"));
     bool emptyTenant = false;
-    if (legacy && m_interfaces.v1 && (header.trimmed() == "1.0"
-                                      || (request.method == "GET" && path == QLatin1String("/v1/tasks")))) {
+    if (legacy && m_interfaces.v1
+        && (header.trimmed() == "1.0"
+            || (request.method == "GET" && path == QLatin1String("/v1/tasks")))) {
         legacy = false; // a2a-js has no v0.3 list route: GET /v1/tasks falls through to v1.0
         emptyTenant = true;
     }
@@ -425,12 +428,12 @@ void A2aHost::handleRest(const Net::HttpRequest &request, Net::HttpResponder res
     auto notFound = [&] {
         // What express answers for a route it does not have.
         Call c = call;
-        c.responder.respond(404,
-                            "text/html; charset=utf-8",
-                            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                            "<title>Error</title>\n</head>\n<body>\n<pre>Cannot "
-                                + request.method + ' ' + request.path
-                                + "</pre>\n</body>\n</html>\n");
+        c.responder.respond(
+            404,
+            "text/html; charset=utf-8",
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<title>Error</title>\n</head>\n<body>\n<pre>Cannot "
+                + request.method + ' ' + request.path + "</pre>\n</body>\n</html>\n");
     };
     if (!m_interfaces.rest || (legacy && !m_interfaces.v03) || (!legacy && !m_interfaces.v1))
         return notFound();
@@ -470,12 +473,15 @@ void A2aHost::handleRest(const Net::HttpRequest &request, Net::HttpResponder res
     }
     const QUrlQuery query(QString::fromUtf8(request.query));
     if (query.hasQueryItem(QStringLiteral("historyLength")))
-        call.historyLength = std::max(query.queryItemValue(QStringLiteral("historyLength")).toInt(), 0);
+        call.historyLength
+            = std::max(query.queryItemValue(QStringLiteral("historyLength")).toInt(), 0);
 
     const bool get = request.method == "GET";
     const bool post = request.method == "POST";
-    static const QRegularExpression taskPath(QStringLiteral("^/tasks/([^/:]+)(:cancel|:subscribe)?$"));
-    static const QRegularExpression pushPath(QStringLiteral("^/tasks/[^/:]+/pushNotificationConfigs(/.*)?$"));
+    static const QRegularExpression taskPath(
+        QStringLiteral("^/tasks/([^/:]+)(:cancel|:subscribe)?$"));
+    static const QRegularExpression pushPath(
+        QStringLiteral("^/tasks/[^/:]+/pushNotificationConfigs(/.*)?$"));
     if (post && path == QLatin1String("/message:send"))
         return sendMessage(call, body, false);
     if (post && path == QLatin1String("/message:stream"))
@@ -483,16 +489,17 @@ void A2aHost::handleRest(const Net::HttpRequest &request, Net::HttpResponder res
     if (emptyTenant && path.startsWith(QLatin1String("/tasks"))) {
         const QRegularExpressionMatch m = taskPath.match(path);
         if (m.hasMatch())
-            return replyError(call,
-                              err(ErrorKind::TaskNotFound,
-                                  QStringLiteral("Task not found: ") + m.captured(1)));
+            return replyError(
+                call,
+                err(ErrorKind::TaskNotFound, QStringLiteral("Task not found: ") + m.captured(1)));
         if (get && path == QLatin1String("/tasks")) {
             const QString size = query.queryItemValue(QStringLiteral("pageSize"));
-            return replyResult(call,
-                               QJsonObject{{QStringLiteral("tasks"), QJsonArray()},
-                                           {QStringLiteral("nextPageToken"), QString()},
-                                           {QStringLiteral("pageSize"), size.isEmpty() ? 50 : size.toInt()},
-                                           {QStringLiteral("totalSize"), 0}});
+            return replyResult(
+                call,
+                QJsonObject{{QStringLiteral("tasks"), QJsonArray()},
+                            {QStringLiteral("nextPageToken"), QString()},
+                            {QStringLiteral("pageSize"), size.isEmpty() ? 50 : size.toInt()},
+                            {QStringLiteral("totalSize"), 0}});
         }
     }
     if (get && path == QLatin1String("/tasks") && !legacy) {
@@ -502,13 +509,14 @@ void A2aHost::handleRest(const Net::HttpRequest &request, Net::HttpResponder res
         return listTasks(call, params);
     }
     if (pushPath.match(path).hasMatch())
-        return replyError(call,
-                          err(ErrorKind::PushNotSupported,
-                              QStringLiteral("Push Notification is not supported")));
+        return replyError(
+            call,
+            err(ErrorKind::PushNotSupported, QStringLiteral("Push Notification is not supported")));
     if (get && path == QLatin1String(legacy ? "/card" : "/extendedAgentCard"))
-        return replyError(call,
-                          err(ErrorKind::UnsupportedOperation,
-                              QStringLiteral("Agent does not support authenticated extended card.")));
+        return replyError(
+            call,
+            err(ErrorKind::UnsupportedOperation,
+                QStringLiteral("Agent does not support authenticated extended card.")));
     const QRegularExpressionMatch m = taskPath.match(path);
     if (m.hasMatch()) {
         const QString id = m.captured(1);
@@ -536,17 +544,17 @@ void A2aHost::sendMessage(Call call, const QJsonObject &params, bool streaming)
     // v1.0 blocks unless returnImmediately. v0.3 as a2a-js translates it: no configuration
     // blocks; a configuration blocks only with blocking:true (its client sends {} for
     // returnImmediately).
-    const bool blocking
-        = call.dialect == Dialect::V1
-              ? !configuration.value(QLatin1String("returnImmediately")).toBool()
-              : (!params.contains(QLatin1String("configuration"))
-                 || configuration.value(QLatin1String("blocking")).toBool(false));
+    const bool blocking = call.dialect == Dialect::V1
+                              ? !configuration.value(QLatin1String("returnImmediately")).toBool()
+                              : (!params.contains(QLatin1String("configuration"))
+                                 || configuration.value(QLatin1String("blocking")).toBool(false));
 
     QString taskId = message->value(QLatin1String("taskId")).toString();
     if (!taskId.isEmpty()) {
         Task *task = m_store.find(taskId);
         if (!task)
-            return replyError(call, err(ErrorKind::TaskNotFound, QStringLiteral("Task not found: ") + taskId));
+            return replyError(
+                call, err(ErrorKind::TaskNotFound, QStringLiteral("Task not found: ") + taskId));
         if (isTerminal(task->state))
             return replyError(call,
                               err(ErrorKind::UnsupportedOperation,
@@ -579,12 +587,14 @@ void A2aHost::sendMessage(Call call, const QJsonObject &params, bool streaming)
         QByteArray decidedBy = QByteArrayLiteral("a2a:message ")
                                + message->value(QLatin1String("messageId")).toString().toUtf8();
         if (!m_fleet->answerRun(task->runId, verdict, decidedBy, decision->reason.toUtf8()))
-            return replyError(call,
-                              err(ErrorKind::UnsupportedOperation,
-                                  QStringLiteral("Task %1 no longer waits for input.").arg(taskId)));
+            return replyError(
+                call,
+                err(ErrorKind::UnsupportedOperation,
+                    QStringLiteral("Task %1 no longer waits for input.").arg(taskId)));
         task = m_store.find(taskId); // the answer may have changed it
         if (!task)
-            return replyError(call, err(ErrorKind::TaskNotFound, QStringLiteral("Task not found: ") + taskId));
+            return replyError(
+                call, err(ErrorKind::TaskNotFound, QStringLiteral("Task not found: ") + taskId));
         if (streaming) {
             beginStream(call);
             writeEvent(call, taskEvent(*task, call.dialect));
@@ -607,7 +617,8 @@ void A2aHost::sendMessage(Call call, const QJsonObject &params, bool streaming)
     for (const QJsonValue &pv : message->value(QLatin1String("parts")).toArray()) {
         const QJsonObject part = pv.toObject();
         if (part.contains(QLatin1String("data"))) {
-            const QJsonValue scenario = part.value(QLatin1String("data")).toObject().value(QLatin1String("scenario"));
+            const QJsonValue scenario
+                = part.value(QLatin1String("data")).toObject().value(QLatin1String("scenario"));
             if (scenario.isUndefined())
                 continue;
             const auto k = scenarioFromName(scenario.toString().toUtf8());
@@ -615,12 +626,13 @@ void A2aHost::sendMessage(Call call, const QJsonObject &params, bool streaming)
                 QStringList known;
                 for (int i = 0; i < kScenarioCount; ++i)
                     known << QString::fromLatin1(scenarioName(ScenarioKind(i)));
-                return replyError(call,
-                                  err(ErrorKind::InvalidParams,
-                                      QStringLiteral("unknown scenario \"%1\" in the message's data "
-                                                     "part (known: %2; or send the text \"work "
-                                                     "<ms>\")")
-                                          .arg(scenario.toString(), known.join(QStringLiteral(", ")))));
+                return replyError(
+                    call,
+                    err(ErrorKind::InvalidParams,
+                        QStringLiteral("unknown scenario \"%1\" in the message's data "
+                                       "part (known: %2; or send the text \"work "
+                                       "<ms>\")")
+                            .arg(scenario.toString(), known.join(QStringLiteral(", ")))));
             }
             kind = k;
         } else if (part.contains(QLatin1String("text"))) {
@@ -676,10 +688,12 @@ void A2aHost::sendMessage(Call call, const QJsonObject &params, bool streaming)
 void A2aHost::getTask(Call call, const QString &id)
 {
     if (id.isEmpty())
-        return replyError(call, err(ErrorKind::InvalidParams, QStringLiteral("Task ID is required")));
+        return replyError(call,
+                          err(ErrorKind::InvalidParams, QStringLiteral("Task ID is required")));
     const Task *task = m_store.find(id);
     if (!task)
-        return replyError(call, err(ErrorKind::TaskNotFound, QStringLiteral("Task not found: ") + id));
+        return replyError(call,
+                          err(ErrorKind::TaskNotFound, QStringLiteral("Task not found: ") + id));
     replyTask(call, *task, false);
 }
 
@@ -721,8 +735,8 @@ void A2aHost::listTasks(Call call, const QJsonObject &params)
     query.pageToken = params.value(QLatin1String("pageToken")).toString();
     const int historyLength = historyLengthOf(params.value(QLatin1String("historyLength")));
     const QJsonValue include = params.value(QLatin1String("includeArtifacts"));
-    const bool includeArtifacts = include.isBool() ? include.toBool()
-                                                   : include.toString() == QLatin1String("true");
+    const bool includeArtifacts
+        = include.isBool() ? include.toBool() : include.toString() == QLatin1String("true");
     A2a::Error error;
     const auto result = m_store.list(query, &error);
     if (!result)
@@ -744,26 +758,30 @@ void A2aHost::listTasks(Call call, const QJsonObject &params)
 void A2aHost::cancelTask(Call call, const QString &id)
 {
     if (id.isEmpty())
-        return replyError(call, err(ErrorKind::InvalidParams, QStringLiteral("Task ID is required")));
+        return replyError(call,
+                          err(ErrorKind::InvalidParams, QStringLiteral("Task ID is required")));
     Task *task = m_store.find(id);
     if (!task)
-        return replyError(call, err(ErrorKind::TaskNotFound, QStringLiteral("Task not found: ") + id));
+        return replyError(call,
+                          err(ErrorKind::TaskNotFound, QStringLiteral("Task not found: ") + id));
     if (task->state == TaskState::Canceled)
         return replyTask(call, *task, false); // a second cancel is not an error (a2a-js)
     if (isTerminal(task->state))
-        return replyError(call,
-                          err(ErrorKind::TaskNotCancelable, QStringLiteral("Task not cancelable: ") + id));
+        return replyError(
+            call, err(ErrorKind::TaskNotCancelable, QStringLiteral("Task not cancelable: ") + id));
     const quint64 runId = task->runId;
-    transition(*task,
-               TaskState::Canceled,
-               agentMessage(task->id,
-                            task->contextId,
-                            QJsonArray{textPart(QStringLiteral("Task cancellation requested by user."))}));
+    transition(
+        *task,
+        TaskState::Canceled,
+        agentMessage(task->id,
+                     task->contextId,
+                     QJsonArray{textPart(QStringLiteral("Task cancellation requested by user."))}));
     // The run stops now (or, for the ignores-cancel scenario, after a while).
     m_fleet->cancelRun(runId);
     task = m_store.find(id);
     if (!task)
-        return replyError(call, err(ErrorKind::TaskNotFound, QStringLiteral("Task not found: ") + id));
+        return replyError(call,
+                          err(ErrorKind::TaskNotFound, QStringLiteral("Task not found: ") + id));
     replyTask(call, *task, false);
 }
 
@@ -778,7 +796,8 @@ void A2aHost::subscribe(Call call, const QString &id)
         const QJsonObject envelope{{QStringLiteral("jsonrpc"), QStringLiteral("2.0")},
                                    {QStringLiteral("id"), call.rpcId},
                                    {QStringLiteral("error"), jsonRpcError(error, call.dialect)}};
-        call.responder.write(QByteArrayLiteral("event: error\ndata: ") + compact(envelope) + "\n\n");
+        call.responder.write(QByteArrayLiteral("event: error\ndata: ") + compact(envelope)
+                             + "\n\n");
         call.responder.finish();
     };
     if (id.isEmpty())
@@ -811,9 +830,10 @@ void A2aHost::replyResult(const Call &call, const QJsonValue &result, int restSt
     }
     c.responder.respond(restStatus,
                         call.dialect == Dialect::V1 ? "application/a2a+json; charset=utf-8"
-                                                     : "application/json; charset=utf-8",
-                        result.isObject() ? compact(result.toObject())
-                                          : QJsonDocument(result.toArray()).toJson(QJsonDocument::Compact));
+                                                    : "application/json; charset=utf-8",
+                        result.isObject()
+                            ? compact(result.toObject())
+                            : QJsonDocument(result.toArray()).toJson(QJsonDocument::Compact));
 }
 
 void A2aHost::replyError(const Call &call, const A2a::Error &error)
@@ -830,7 +850,7 @@ void A2aHost::replyError(const Call &call, const A2a::Error &error)
     }
     c.responder.respond(restHttpStatus(error.kind, call.dialect),
                         call.dialect == Dialect::V1 ? "application/a2a+json; charset=utf-8"
-                                                     : "application/json; charset=utf-8",
+                                                    : "application/json; charset=utf-8",
                         compact(restError(error, call.dialect)));
 }
 
@@ -919,7 +939,8 @@ QJsonObject A2aHost::statusEvent(const Task &task, Dialect dialect) const
     return update;
 }
 
-QJsonObject A2aHost::artifactEvent(const Task &task, const QJsonObject &artifact, Dialect dialect) const
+QJsonObject
+A2aHost::artifactEvent(const Task &task, const QJsonObject &artifact, Dialect dialect) const
 {
     QJsonObject update{{QStringLiteral("taskId"), task.id},
                        {QStringLiteral("contextId"), task.contextId},
@@ -1045,11 +1066,11 @@ void A2aHost::onRunNotice(const SandboxFleet::RunNotice &notice)
                                          QString::fromUtf8(a.currency).toUpper());
         transition(*task,
                    TaskState::InputRequired,
-                   agentMessage(task->id,
-                                task->contextId,
-                                QJsonArray{textPart(words),
-                                           dataPart(QJsonObject{{QStringLiteral("approval"),
-                                                                 approval}})}));
+                   agentMessage(
+                       task->id,
+                       task->contextId,
+                       QJsonArray{textPart(words),
+                                  dataPart(QJsonObject{{QStringLiteral("approval"), approval}})}));
         break;
     }
     case Kind::Resumed:

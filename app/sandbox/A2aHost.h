@@ -92,9 +92,8 @@ private:
     QJsonObject taskJson(const A2a::Task &task, A2a::Dialect dialect, int historyLength) const;
     QJsonObject taskEvent(const A2a::Task &task, A2a::Dialect dialect) const;
     QJsonObject statusEvent(const A2a::Task &task, A2a::Dialect dialect) const;
-    QJsonObject artifactEvent(const A2a::Task &task,
-                              const QJsonObject &artifact,
-                              A2a::Dialect dialect) const;
+    QJsonObject
+    artifactEvent(const A2a::Task &task, const QJsonObject &artifact, A2a::Dialect dialect) const;
     QStringList supportedVersions(A2a::Binding binding) const;
 
     // Task changes, published to subscribers in order; blocking senders are answered when the

@@ -50,7 +50,8 @@ std::optional<TaskStore::ListResult> TaskStore::list(const ListQuery &query, Err
 {
     if (query.pageSize < 1 || query.pageSize > 100) {
         if (error)
-            *error = {ErrorKind::InvalidParams, QStringLiteral("pageSize must be between 1 and 100")};
+            *error
+                = {ErrorKind::InvalidParams, QStringLiteral("pageSize must be between 1 and 100")};
         return std::nullopt;
     }
     std::optional<std::pair<QString, QString>> cursor;

@@ -179,10 +179,8 @@ Result<void> Sandbox::start()
         hosts.at(notice.agentIndex)->onRunNotice(notice);
     });
 
-    const QByteArray profile
-        = SandboxProfile::toJson(SandboxProfile::build(defaultSandboxAgents(),
-                                                       listenOf(m_endpoint),
-                                                       a2aUrls));
+    const QByteArray profile = SandboxProfile::toJson(
+        SandboxProfile::build(defaultSandboxAgents(), listenOf(m_endpoint), a2aUrls));
     auto written = SandboxProfile::write(m_profilePath, profile);
     if (!written) {
         qDeleteAll(m_hosts);

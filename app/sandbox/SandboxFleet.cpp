@@ -201,9 +201,9 @@ quint64 SandboxFleet::startRunNow(int agentIndex,
                                   const QByteArray &contextId)
 {
     SandboxAgent &agent = *m_agents.at(size_t(agentIndex));
-    RunPlan plan = workMs > 0 ? agent.planWork(m_config.durationScale, workMs)
-                              : agent.planRun(kind ? *kind : agent.nextScenario(),
-                                              m_config.durationScale);
+    RunPlan plan = workMs > 0
+                       ? agent.planWork(m_config.durationScale, workMs)
+                       : agent.planRun(kind ? *kind : agent.nextScenario(), m_config.durationScale);
     plan.taskId = taskId;
     plan.contextId = contextId;
     const quint64 id = launch(agentIndex, std::move(plan), m_clock.nowNs());

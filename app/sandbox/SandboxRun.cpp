@@ -143,8 +143,12 @@ void SandboxRun::decideApproval(int index, qint64 nowNs, Output &out)
     if (m_waitingStep != index)
         return; // answered before the timeout
     const PlannedApproval &a = *m_plan.steps[size_t(index)].approval;
-    decide(index, a.approve ? Verdict::Approve : Verdict::Deny, a.decidedBy, a.decisionReason,
-           nowNs, out);
+    decide(index,
+           a.approve ? Verdict::Approve : Verdict::Deny,
+           a.decidedBy,
+           a.decisionReason,
+           nowNs,
+           out);
 }
 
 bool SandboxRun::answer(Verdict verdict,

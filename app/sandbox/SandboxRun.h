@@ -89,8 +89,12 @@ private:
     State m_state = State::Pending;
     qint64 m_startNs = 0;
     qint64 m_stepStartNs = 0;
-    void decide(int index, Verdict verdict, const QByteArray &decidedBy, const QByteArray &reason,
-                qint64 nowNs, Output &out);
+    void decide(int index,
+                Verdict verdict,
+                const QByteArray &decidedBy,
+                const QByteArray &reason,
+                qint64 nowNs,
+                Output &out);
 
     enum class Decision { None, Approved, Denied } m_decision = Decision::None;
     int m_waitingStep = -1; // the approval step waiting for an answer

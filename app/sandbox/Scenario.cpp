@@ -654,7 +654,8 @@ RunPlan Scenario::planWork(const AgentSpec &agent,
     PlanBuilder b(agent, rng, durationScale, plan);
     planHeader(b, plan, agent, rng);
     const qint64 targetNs = qint64(double(std::max<qint64>(workMs, 1)) * 1e6 * durationScale);
-    const QByteArray toolName = agent.tools.isEmpty() ? QByteArrayLiteral("work") : agent.tools.first();
+    const QByteArray toolName
+        = agent.tools.isEmpty() ? QByteArrayLiteral("work") : agent.tools.first();
     qint64 input = b.between(800, 1500);
     // At least one model call; then tool and model calls until the time is used.
     while (plan.steps.empty() || plannedNs(plan) < targetNs) {
@@ -672,8 +673,8 @@ RunPlan Scenario::planWork(const AgentSpec &agent,
     const qint64 diff = targetNs - plannedNs(plan);
     RunStep &last = plan.steps.back();
     last.gapNs = std::max<qint64>(last.gapNs + diff, 1000);
-    plan.summary = QByteArrayLiteral("Worked for ") + QByteArray::number(workMs)
-                   + QByteArrayLiteral(" ms.");
+    plan.summary
+        = QByteArrayLiteral("Worked for ") + QByteArray::number(workMs) + QByteArrayLiteral(" ms.");
     return plan;
 }
 

@@ -88,16 +88,20 @@ void tst_A2aHost::jsonRpcErrors_data()
     QTest::addColumn<QByteArray>("expected");
     QTest::newRow("v1 not found")
         << ErrorKind::TaskNotFound << Dialect::V1
-        << QByteArray(R"({"code":-32001,"data":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","domain":"a2a-protocol.org","reason":"TASK_NOT_FOUND"}],"message":"m"})");
+        << QByteArray(
+               R"({"code":-32001,"data":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","domain":"a2a-protocol.org","reason":"TASK_NOT_FOUND"}],"message":"m"})");
     QTest::newRow("v1 not cancelable")
         << ErrorKind::TaskNotCancelable << Dialect::V1
-        << QByteArray(R"({"code":-32002,"data":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","domain":"a2a-protocol.org","reason":"TASK_NOT_CANCELABLE"}],"message":"m"})");
+        << QByteArray(
+               R"({"code":-32002,"data":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","domain":"a2a-protocol.org","reason":"TASK_NOT_CANCELABLE"}],"message":"m"})");
     QTest::newRow("v1 params")
         << ErrorKind::InvalidParams << Dialect::V1
-        << QByteArray(R"({"code":-32602,"data":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","domain":"a2a-protocol.org","reason":"INVALID_PARAMS"}],"message":"m"})");
+        << QByteArray(
+               R"({"code":-32602,"data":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","domain":"a2a-protocol.org","reason":"INVALID_PARAMS"}],"message":"m"})");
     QTest::newRow("v1 version")
         << ErrorKind::VersionNotSupported << Dialect::V1
-        << QByteArray(R"({"code":-32009,"data":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","domain":"a2a-protocol.org","reason":"VERSION_NOT_SUPPORTED"}],"message":"m"})");
+        << QByteArray(
+               R"({"code":-32009,"data":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","domain":"a2a-protocol.org","reason":"VERSION_NOT_SUPPORTED"}],"message":"m"})");
     // a2a-js sends these two bare.
     QTest::newRow("v1 method") << ErrorKind::MethodNotFound << Dialect::V1
                                << QByteArray(R"({"code":-32601,"message":"m"})");
@@ -134,8 +138,8 @@ void tst_A2aHost::restErrors_data()
                                  << u"FAILED_PRECONDITION"_s << u"UNSUPPORTED_OPERATION"_s;
     QTest::newRow("params") << ErrorKind::InvalidParams << 400 << u"INVALID_ARGUMENT"_s
                             << u"INVALID_PARAMS"_s;
-    QTest::newRow("version") << ErrorKind::VersionNotSupported << 400
-                             << u"FAILED_PRECONDITION"_s << u"VERSION_NOT_SUPPORTED"_s;
+    QTest::newRow("version") << ErrorKind::VersionNotSupported << 400 << u"FAILED_PRECONDITION"_s
+                             << u"VERSION_NOT_SUPPORTED"_s;
 }
 
 void tst_A2aHost::restErrors()
@@ -167,38 +171,48 @@ void tst_A2aHost::parseMessage_data()
     QTest::addColumn<QByteArray>("json");
     QTest::addColumn<QByteArray>("expected"); // v1.0 shape, or empty for an error
     QTest::addColumn<QString>("error");
-    QTest::newRow("v1 text") << Dialect::V1
-                             << QByteArray(R"({"messageId":"m1","role":"ROLE_USER","parts":[{"text":"hi"}]})")
-                             << QByteArray(R"({"messageId":"m1","parts":[{"text":"hi"}],"role":"ROLE_USER"})")
-                             << QString();
-    QTest::newRow("v03 data") << Dialect::V03
-                              << QByteArray(R"({"kind":"message","messageId":"m2","role":"user","taskId":"t","parts":[{"kind":"data","data":{"decision":"approve"}}]})")
-                              << QByteArray(R"({"messageId":"m2","parts":[{"data":{"decision":"approve"}}],"role":"ROLE_USER","taskId":"t"})")
-                              << QString();
-    QTest::newRow("v03 file") << Dialect::V03
-                              << QByteArray(R"({"messageId":"m3","role":"user","parts":[{"kind":"file","file":{"uri":"https://x/y","mimeType":"text/csv"}}]})")
-                              << QByteArray(R"({"messageId":"m3","parts":[{"mediaType":"text/csv","url":"https://x/y"}],"role":"ROLE_USER"})")
-                              << QString();
+    QTest::newRow("v1 text")
+        << Dialect::V1
+        << QByteArray(R"({"messageId":"m1","role":"ROLE_USER","parts":[{"text":"hi"}]})")
+        << QByteArray(R"({"messageId":"m1","parts":[{"text":"hi"}],"role":"ROLE_USER"})")
+        << QString();
+    QTest::newRow("v03 data")
+        << Dialect::V03
+        << QByteArray(
+               R"({"kind":"message","messageId":"m2","role":"user","taskId":"t","parts":[{"kind":"data","data":{"decision":"approve"}}]})")
+        << QByteArray(
+               R"({"messageId":"m2","parts":[{"data":{"decision":"approve"}}],"role":"ROLE_USER","taskId":"t"})")
+        << QString();
+    QTest::newRow("v03 file")
+        << Dialect::V03
+        << QByteArray(
+               R"({"messageId":"m3","role":"user","parts":[{"kind":"file","file":{"uri":"https://x/y","mimeType":"text/csv"}}]})")
+        << QByteArray(
+               R"({"messageId":"m3","parts":[{"mediaType":"text/csv","url":"https://x/y"}],"role":"ROLE_USER"})")
+        << QString();
     // v0.3 HTTP+JSON is v0.3 proto JSON: "content", nested data (a2a-js's client sends this).
-    QTest::newRow("v03 rest") << Dialect::V03Rest
-                              << QByteArray(R"({"messageId":"m4","role":"ROLE_USER","taskId":"t","content":[{"text":"approved"},{"data":{"data":{"decision":"approve"}}}]})")
-                              << QByteArray(R"({"messageId":"m4","parts":[{"text":"approved"},{"data":{"decision":"approve"}}],"role":"ROLE_USER","taskId":"t"})")
-                              << QString();
-    QTest::newRow("v03 rest parts") << Dialect::V03Rest
-                                    << QByteArray(R"({"messageId":"m5","role":"ROLE_USER","parts":[{"text":"x"}]})")
-                                    << QByteArray() << u"message.content must be an array"_s;
+    QTest::newRow("v03 rest")
+        << Dialect::V03Rest
+        << QByteArray(
+               R"({"messageId":"m4","role":"ROLE_USER","taskId":"t","content":[{"text":"approved"},{"data":{"data":{"decision":"approve"}}}]})")
+        << QByteArray(
+               R"({"messageId":"m4","parts":[{"text":"approved"},{"data":{"decision":"approve"}}],"role":"ROLE_USER","taskId":"t"})")
+        << QString();
+    QTest::newRow("v03 rest parts")
+        << Dialect::V03Rest
+        << QByteArray(R"({"messageId":"m5","role":"ROLE_USER","parts":[{"text":"x"}]})")
+        << QByteArray() << u"message.content must be an array"_s;
     QTest::newRow("no id") << Dialect::V1 << QByteArray(R"({"role":"ROLE_USER","parts":[]})")
                            << QByteArray() << u"message.messageId is required"_s;
     QTest::newRow("bad role") << Dialect::V1
                               << QByteArray(R"({"messageId":"x","role":"user2","parts":[]})")
                               << QByteArray() << u"message.role must be ROLE_USER or ROLE_AGENT"_s;
-    QTest::newRow("empty part") << Dialect::V1
-                                << QByteArray(R"({"messageId":"x","role":"ROLE_USER","parts":[{}]})")
-                                << QByteArray()
-                                << u"message.parts[0] has no content (text, data, url, raw or file)"_s;
-    QTest::newRow("parts missing") << Dialect::V03
-                                   << QByteArray(R"({"messageId":"x","role":"user"})")
-                                   << QByteArray() << u"message.parts must be an array"_s;
+    QTest::newRow("empty part")
+        << Dialect::V1 << QByteArray(R"({"messageId":"x","role":"ROLE_USER","parts":[{}]})")
+        << QByteArray() << u"message.parts[0] has no content (text, data, url, raw or file)"_s;
+    QTest::newRow("parts missing")
+        << Dialect::V03 << QByteArray(R"({"messageId":"x","role":"user"})") << QByteArray()
+        << u"message.parts must be an array"_s;
 }
 
 void tst_A2aHost::parseMessage()
@@ -221,10 +235,11 @@ void tst_A2aHost::parseMessage()
 
 void tst_A2aHost::v03Shapes()
 {
-    const QJsonObject m = agentMessage(u"t1"_s,
-                                       u"c1"_s,
-                                       QJsonArray{textPart(u"Approve?"_s),
-                                                  dataPart(obj(R"({"approval":{"action":"stripe.refund"}})"))});
+    const QJsonObject m
+        = agentMessage(u"t1"_s,
+                       u"c1"_s,
+                       QJsonArray{textPart(u"Approve?"_s),
+                                  dataPart(obj(R"({"approval":{"action":"stripe.refund"}})"))});
     const QJsonObject legacy = messageToV03(m);
     QCOMPARE(legacy.value(u"kind").toString(), u"message"_s);
     QCOMPARE(legacy.value(u"role").toString(), u"agent"_s);
@@ -232,26 +247,29 @@ void tst_A2aHost::v03Shapes()
              obj(R"({"kind":"text","text":"Approve?"})"));
     QCOMPARE(legacy.value(u"parts").toArray().at(1).toObject().value(u"kind").toString(),
              u"data"_s);
-    const QJsonObject status = statusFor(TaskState::InputRequired, m, u"2026-01-01T00:00:00.000Z"_s,
-                                         Dialect::V03);
+    const QJsonObject status
+        = statusFor(TaskState::InputRequired, m, u"2026-01-01T00:00:00.000Z"_s, Dialect::V03);
     QCOMPARE(status.value(u"state").toString(), u"input-required"_s);
     QCOMPARE(status.value(u"message").toObject().value(u"role").toString(), u"agent"_s);
     // v0.3 proto (HTTP+JSON): content, nested data, ROLE_*, and CANCELLED with two Ls.
     const QJsonObject proto = messageFor(m, Dialect::V03Rest);
     QCOMPARE(proto.value(u"role"_s).toString(), u"ROLE_AGENT"_s);
     QVERIFY(!proto.contains(u"parts"_s));
-    QCOMPARE(QJsonDocument(proto.value(u"content"_s).toArray()).toJson(QJsonDocument::Compact),
-             QByteArray(R"([{"text":"Approve?"},{"data":{"data":{"approval":{"action":"stripe.refund"}}}}])"));
+    QCOMPARE(
+        QJsonDocument(proto.value(u"content"_s).toArray()).toJson(QJsonDocument::Compact),
+        QByteArray(
+            R"([{"text":"Approve?"},{"data":{"data":{"approval":{"action":"stripe.refund"}}}}])"));
     QCOMPARE(stateName(TaskState::Canceled, Dialect::V03Rest), u"TASK_STATE_CANCELLED"_s);
     QCOMPARE(stateName(TaskState::Working, Dialect::V03Rest), u"TASK_STATE_WORKING"_s);
-    const QJsonObject artifact{{u"artifactId"_s, u"a"_s}, {u"parts"_s, QJsonArray{textPart(u"done"_s)}}};
+    const QJsonObject artifact{{u"artifactId"_s, u"a"_s},
+                               {u"parts"_s, QJsonArray{textPart(u"done"_s)}}};
     QCOMPARE(artifactFor(artifact, Dialect::V03Rest).value(u"parts"_s).toArray().at(0).toObject(),
              obj(R"({"text":"done"})"));
     // v1.0 keeps the agent's media types, as a2a-js sends them.
     QCOMPARE(m.value(u"parts"_s).toArray().at(0).toObject(),
              obj(R"({"text":"Approve?","mediaType":"text/plain"})"));
-    const QJsonObject v1 = statusFor(TaskState::InputRequired, m, u"2026-01-01T00:00:00.000Z"_s,
-                                     Dialect::V1);
+    const QJsonObject v1
+        = statusFor(TaskState::InputRequired, m, u"2026-01-01T00:00:00.000Z"_s, Dialect::V1);
     QCOMPARE(v1.value(u"state").toString(), u"TASK_STATE_INPUT_REQUIRED"_s);
     QCOMPARE(v1.value(u"message").toObject().value(u"role").toString(), u"ROLE_AGENT"_s);
 }
@@ -261,14 +279,15 @@ void tst_A2aHost::decisions_data()
     QTest::addColumn<QByteArray>("parts");
     QTest::addColumn<int>("verdict"); // -1: error
     QTest::addColumn<QString>("reason");
-    QTest::newRow("data approve")
-        << QByteArray(R"([{"data":{"decision":"approve","reason":"ok"}},{"text":"Approved: ok"}])")
-        << int(Decision::Verdict::Approve) << u"ok"_s;
-    QTest::newRow("data deny") << QByteArray(R"([{"data":{"decision":"deny","reason":"no ticket"}}])")
+    QTest::newRow("data approve") << QByteArray(
+        R"([{"data":{"decision":"approve","reason":"ok"}},{"text":"Approved: ok"}])")
+                                  << int(Decision::Verdict::Approve) << u"ok"_s;
+    QTest::newRow("data deny") << QByteArray(
+        R"([{"data":{"decision":"deny","reason":"no ticket"}}])")
                                << int(Decision::Verdict::Deny) << u"no ticket"_s;
-    QTest::newRow("data edit")
-        << QByteArray(R"([{"data":{"decision":"edit","arguments":{"amount":"10.00"}}}])")
-        << int(Decision::Verdict::Edit) << QString();
+    QTest::newRow("data edit") << QByteArray(
+        R"([{"data":{"decision":"edit","arguments":{"amount":"10.00"}}}])")
+                               << int(Decision::Verdict::Edit) << QString();
     QTest::newRow("text approve") << QByteArray(R"([{"text":"Approve."}])")
                                   << int(Decision::Verdict::Approve) << u"Approve."_s;
     QTest::newRow("text deny") << QByteArray(R"([{"text":"deny - not our customer"}])")
@@ -395,8 +414,8 @@ void tst_A2aHost::storeKeepsTerminalStateAndBound()
 {
     TaskStore store(3);
     Task &t = store.create(u"x"_s, u"c"_s, 1);
-    QVERIFY(store.setState(t, TaskState::Canceled,
-                           agentMessage(u"x"_s, u"c"_s, QJsonArray{textPart(u"bye"_s)})));
+    QVERIFY(store.setState(
+        t, TaskState::Canceled, agentMessage(u"x"_s, u"c"_s, QJsonArray{textPart(u"bye"_s)})));
     // Terminal is final: a late "completed" from the run does not replace CANCELED.
     QVERIFY(!store.setState(t, TaskState::Completed));
     QCOMPARE(t.state, TaskState::Canceled);

@@ -91,17 +91,18 @@ public:
     {
         if (approver)
             fleet.setRunObserver([&fleet](const SandboxFleet::RunNotice &notice) {
-            if (notice.kind != SandboxFleet::RunNotice::Kind::InputRequired)
-                return;
-            const quint64 runId = notice.runId;
-            const bool approve = runId % 4 != 0;
-            QTimer::singleShot(10, &fleet, [&fleet, runId, approve] {
-                fleet.answerRun(runId,
-                                approve ? SandboxRun::Verdict::Approve : SandboxRun::Verdict::Deny,
-                                QByteArrayLiteral("operator:test-approver"),
-                                approve ? QByteArrayLiteral("verified") : QByteArrayLiteral("no"));
+                if (notice.kind != SandboxFleet::RunNotice::Kind::InputRequired)
+                    return;
+                const quint64 runId = notice.runId;
+                const bool approve = runId % 4 != 0;
+                QTimer::singleShot(10, &fleet, [&fleet, runId, approve] {
+                    fleet.answerRun(
+                        runId,
+                        approve ? SandboxRun::Verdict::Approve : SandboxRun::Verdict::Deny,
+                        QByteArrayLiteral("operator:test-approver"),
+                        approve ? QByteArrayLiteral("verified") : QByteArrayLiteral("no"));
+                });
             });
-        });
         fleet.setSpanHandler([this](int agent, OutSpan &&span) {
             const QByteArray key = Otlp::toHex(span.traceId);
             Trace &t = traces[key];
