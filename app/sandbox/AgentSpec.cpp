@@ -136,11 +136,14 @@ std::vector<AgentSpec> defaultSandboxAgents()
     analyst.firstRuns = {ScenarioKind::Normal,
                          ScenarioKind::RestrictedData,
                          ScenarioKind::Normal,
-                         ScenarioKind::RunawayLoop};
-    analyst.mix = {{ScenarioKind::Normal, 62},
+                         ScenarioKind::RunawayLoop,
+                         ScenarioKind::IgnoresCancel};
+    // IgnoresCancel: the long usage export, whose page loop does not look at the cancel flag.
+    analyst.mix = {{ScenarioKind::Normal, 56},
                    {ScenarioKind::RestrictedData, 20},
                    {ScenarioKind::RunawayLoop, 10},
-                   {ScenarioKind::PolicyBlock, 8}};
+                   {ScenarioKind::PolicyBlock, 8},
+                   {ScenarioKind::IgnoresCancel, 6}};
     agents.push_back(analyst);
 
     return agents;

@@ -1,6 +1,7 @@
 #include "app/sandbox/Sandbox.h"
 
 #include "BreakerVersion.h"
+#include "app/sandbox/A2aHost.h"
 #include "app/sandbox/OtlpSender.h"
 #include "app/sandbox/SandboxFleet.h"
 #include "app/sandbox/SandboxProfile.h"
@@ -48,6 +49,8 @@ Sandbox::Sandbox(SandboxOptions options, QObject *parent)
 
 Sandbox::~Sandbox()
 {
+    qDeleteAll(m_hosts); // before the fleet they drive
+    m_hosts.clear();
     delete m_fleet; // before the sender its span handler feeds
     m_fleet = nullptr;
     delete m_sender;
@@ -105,11 +108,6 @@ Result<void> Sandbox::start()
     m_profilePath = m_options.profileOut.isEmpty()
                         ? m_folder->filePath(QStringLiteral("profile.json"))
                         : QFileInfo(m_options.profileOut).absoluteFilePath();
-    const QByteArray profile
-        = SandboxProfile::toJson(SandboxProfile::build(agents, listenOf(m_endpoint)));
-    auto written = SandboxProfile::write(m_profilePath, profile);
-    if (!written)
-        return written.error();
 
     m_seed = m_options.seedGiven ? m_options.seed : QRandomGenerator::system()->generate64();
     FleetConfig fleetConfig;
@@ -140,6 +138,60 @@ Result<void> Sandbox::start()
     });
     m_fleet->setThrottle([sender] { return sender->isBehind(); });
 
+    // Each agent's A2A origin. Between them they cover both dialects and both bindings: refund
+    // and claims speak v1.0 and v0.3 (a2a-js with legacy compat; refund prefers JSON-RPC, claims
+    // HTTP+JSON), email is an older v0.3-only JSON-RPC deployment, the analyst v0.3-only REST.
+    QHash<QString, QString> a2aUrls;
+    for (int i = 0; i < m_fleet->agentCount(); ++i) {
+        A2aInterfaces ifaces;
+        switch (m_fleet->agent(i).role) {
+        case AgentRole::Refunds:
+            break;
+        case AgentRole::Claims:
+            ifaces.restFirst = true;
+            break;
+        case AgentRole::Email:
+            ifaces.v1 = false;
+            ifaces.rest = false;
+            break;
+        case AgentRole::UsageAnalytics:
+            ifaces.v1 = false;
+            ifaces.jsonRpc = false;
+            break;
+        }
+        auto *host = new A2aHost(m_fleet, i, ifaces, 2000, this);
+        auto listening = host->listen();
+        if (!listening) {
+            delete host;
+            qDeleteAll(m_hosts);
+            m_hosts.clear();
+            delete m_fleet;
+            m_fleet = nullptr;
+            delete m_sender;
+            m_sender = nullptr;
+            return listening.error();
+        }
+        m_hosts.append(host);
+        a2aUrls.insert(QString::fromUtf8(m_fleet->agent(i).name), host->preferredUrl().toString());
+    }
+    QList<A2aHost *> hosts = m_hosts;
+    m_fleet->setRunObserver([hosts](const SandboxFleet::RunNotice &notice) {
+        hosts.at(notice.agentIndex)->onRunNotice(notice);
+    });
+
+    const QByteArray profile = SandboxProfile::toJson(
+        SandboxProfile::build(defaultSandboxAgents(), listenOf(m_endpoint), a2aUrls));
+    auto written = SandboxProfile::write(m_profilePath, profile);
+    if (!written) {
+        qDeleteAll(m_hosts);
+        m_hosts.clear();
+        delete m_fleet;
+        m_fleet = nullptr;
+        delete m_sender;
+        m_sender = nullptr;
+        return written.error();
+    }
+
     qCInfo(lcSandbox).nospace() << "sandbox started: profile " << m_profilePath << ", OTLP to "
                                 << senderConfig.url.toDisplayString() << " ("
                                 << otlpFormatName(m_options.format) << "), "
@@ -167,6 +219,8 @@ void Sandbox::shutdown(int flushTimeoutMs)
         return;
     }
     logProgress();
+    for (A2aHost *host : std::as_const(m_hosts))
+        host->close();
     m_fleet->stop();
     connect(
         m_sender,
@@ -192,9 +246,18 @@ QByteArray Sandbox::readyLine() const
             agents += ", ";
         agents += jsonString(name);
     }
+    QByteArray a2a;
+    for (const A2aHost *host : m_hosts) {
+        if (!a2a.isEmpty())
+            a2a += ", ";
+        a2a += jsonString(QString::fromUtf8(host->spec().name)) + ": "
+               + jsonString(host->origin().toString()
+                            + QStringLiteral("/.well-known/agent-card.json"));
+    }
     return QByteArrayLiteral("READY {\"profile\": ") + jsonString(m_profilePath)
            + QByteArrayLiteral(", \"otlp_endpoint\": ") + jsonString(m_endpoint.toString())
-           + QByteArrayLiteral(", \"agents\": [") + agents + QByteArrayLiteral("]}");
+           + QByteArrayLiteral(", \"agents\": [") + agents + QByteArrayLiteral("], \"a2a\": {")
+           + a2a + QByteArrayLiteral("}}");
 }
 
 void Sandbox::logProgress()

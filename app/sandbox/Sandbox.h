@@ -12,6 +12,7 @@
 
 namespace Breaker {
 
+class A2aHost;
 class OtlpSender;
 class SandboxFleet;
 class SandboxRuntimeFolder;
@@ -53,10 +54,13 @@ public:
     QUrl otlpTracesUrl() const;
     QStringList agentNames() const;
     quint64 seed() const { return m_seed; }
-    // READY {"profile": "...", "otlp_endpoint": "...", "agents": [...]} (no newline).
+    // READY {"profile": "...", "otlp_endpoint": "...", "agents": [...],
+    //        "a2a": {"<agent>": "<card URL>", ...}} (no newline).
     QByteArray readyLine() const;
 
     SandboxFleet *fleet() const { return m_fleet; }
+    // Agent i's A2A origin (same order as agentNames()).
+    A2aHost *a2aHost(int agent) const { return m_hosts.value(agent); }
     OtlpSender *sender() const { return m_sender; }
 
     // A free TCP port on 127.0.0.1 (bound, read, closed).
@@ -78,6 +82,7 @@ private:
     QUrl m_endpoint;
     quint64 m_seed = 0;
     SandboxFleet *m_fleet = nullptr;
+    QList<A2aHost *> m_hosts;
     OtlpSender *m_sender = nullptr;
     QTimer m_progress;
     QElapsedTimer m_sinceProgress;

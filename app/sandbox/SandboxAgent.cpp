@@ -49,10 +49,16 @@ ScenarioKind SandboxAgent::nextScenario()
     return ScenarioKind::Normal;
 }
 
-RunPlan SandboxAgent::planRun(ScenarioKind kind, double durationScale)
+RunPlan SandboxAgent::planRun(ScenarioKind kind, double durationScale, bool longRun)
 {
     ++m_runsPlanned;
-    return Scenario::plan(kind, m_spec, m_rng, durationScale);
+    return Scenario::plan(kind, m_spec, m_rng, durationScale, longRun);
+}
+
+RunPlan SandboxAgent::planWork(double durationScale, qint64 workMs)
+{
+    ++m_runsPlanned;
+    return Scenario::planWork(m_spec, m_rng, durationScale, workMs);
 }
 
 qint64 SandboxAgent::nextIntervalNs(double ratePerMinute)

@@ -20,7 +20,8 @@ public:
 
     // The scenario of the next run: the spec's first runs in order, then its weighted mix.
     ScenarioKind nextScenario();
-    RunPlan planRun(ScenarioKind kind, double durationScale);
+    RunPlan planRun(ScenarioKind kind, double durationScale, bool longRun = false);
+    RunPlan planWork(double durationScale, qint64 workMs);
     // Simulated time until the next run starts, for `ratePerMinute` runs a minute on average.
     qint64 nextIntervalNs(double ratePerMinute);
 

@@ -4,6 +4,7 @@
 #include "models/Logging.h"
 
 #include <QMetaMethod>
+#include <QUuid>
 
 #include <algorithm>
 
@@ -155,22 +156,10 @@ void SandboxFleet::startRun(int agentIndex, qint64 dueNs)
         ++m_stats.runsThrottled;
     } else {
         const ScenarioKind kind = agent.nextScenario();
-        auto run = std::make_unique<SandboxRun>(
-            m_nextRunId++, agent, agent.planRun(kind, m_config.durationScale));
-        SandboxRun &ref = *run;
-        const TraceId traceId = ref.plan().traceId;
-        m_runs.emplace(ref.id(), std::move(run));
-        agent.runStarted();
-        ++m_stats.runsStarted;
-        m_output.clear();
-        ref.handle({dueNs, SandboxRun::Action::Start, 0, 0}, m_output);
-        applyOutput(ref);
-        static const QMetaMethod startedSignal = QMetaMethod::fromSignal(&SandboxFleet::runStarted);
-        if (isSignalConnected(startedSignal)) {
-            emit runStarted(QString::fromUtf8(agent.spec().name),
-                            QString::fromLatin1(scenarioName(kind)),
-                            Otlp::toHex(traceId));
-        }
+        RunPlan plan = agent.planRun(kind, m_config.durationScale, true);
+        plan.taskId = QUuid::createUuid().toByteArray(QUuid::WithoutBraces);
+        plan.contextId = QUuid::createUuid().toByteArray(QUuid::WithoutBraces);
+        launch(agentIndex, std::move(plan), dueNs);
         if (!m_running)
             return; // a slot stopped the fleet
     }
@@ -179,6 +168,89 @@ void SandboxFleet::startRun(int agentIndex, qint64 dueNs)
     next.target = quint64(agentIndex);
     next.startRun = true;
     schedule(next);
+}
+
+quint64 SandboxFleet::launch(int agentIndex, RunPlan plan, qint64 dueNs)
+{
+    SandboxAgent &agent = *m_agents[size_t(agentIndex)];
+    const ScenarioKind kind = plan.scenario;
+    auto run = std::make_unique<SandboxRun>(m_nextRunId++, agent, std::move(plan));
+    SandboxRun &ref = *run;
+    const quint64 runId = ref.id();
+    const TraceId traceId = ref.plan().traceId;
+    m_runs.emplace(runId, std::move(run));
+    agent.runStarted();
+    ++m_stats.runsStarted;
+    notify(RunNotice::Kind::Started, ref);
+    m_output.clear();
+    ref.handle({dueNs, SandboxRun::Action::Start, 0, 0}, m_output);
+    applyOutput(ref);
+    static const QMetaMethod startedSignal = QMetaMethod::fromSignal(&SandboxFleet::runStarted);
+    if (isSignalConnected(startedSignal)) {
+        emit runStarted(QString::fromUtf8(agent.spec().name),
+                        QString::fromLatin1(scenarioName(kind)),
+                        Otlp::toHex(traceId));
+    }
+    return runId;
+}
+
+quint64 SandboxFleet::startRunNow(int agentIndex,
+                                  std::optional<ScenarioKind> kind,
+                                  qint64 workMs,
+                                  const QByteArray &taskId,
+                                  const QByteArray &contextId)
+{
+    SandboxAgent &agent = *m_agents.at(size_t(agentIndex));
+    RunPlan plan = workMs > 0
+                       ? agent.planWork(m_config.durationScale, workMs)
+                       : agent.planRun(kind ? *kind : agent.nextScenario(), m_config.durationScale);
+    plan.taskId = taskId;
+    plan.contextId = contextId;
+    const quint64 id = launch(agentIndex, std::move(plan), m_clock.nowNs());
+    if (!m_inTimer)
+        arm();
+    return id;
+}
+
+bool SandboxFleet::cancelRun(quint64 runId)
+{
+    const auto it = m_runs.find(runId);
+    if (it == m_runs.end() || it->second->cancelRequested())
+        return false;
+    m_output.clear();
+    it->second->cancel(m_clock.nowNs(), m_output);
+    applyOutput(*it->second);
+    return true;
+}
+
+bool SandboxFleet::answerRun(quint64 runId,
+                             SandboxRun::Verdict verdict,
+                             const QByteArray &decidedBy,
+                             const QByteArray &reason)
+{
+    const auto it = m_runs.find(runId);
+    if (it == m_runs.end())
+        return false;
+    m_output.clear();
+    if (!it->second->answer(verdict, decidedBy, reason, m_clock.nowNs(), m_output))
+        return false;
+    applyOutput(*it->second);
+    return true;
+}
+
+void SandboxFleet::notify(RunNotice::Kind kind, const SandboxRun &run, bool failed)
+{
+    if (!m_observer)
+        return;
+    RunNotice n;
+    n.kind = kind;
+    n.agentIndex = run.agent().index();
+    n.runId = run.id();
+    n.plan = &run.plan();
+    n.failed = failed;
+    n.canceled = run.cancelRequested();
+    n.denied = run.approvalDenied();
+    m_observer(n);
 }
 
 void SandboxFleet::applyOutput(SandboxRun &run)
@@ -200,6 +272,17 @@ void SandboxFleet::applyOutput(SandboxRun &run)
         m_output.clear();
         return;
     }
+    if (m_observer && m_output.inputRequired) {
+        RunNotice n;
+        n.kind = RunNotice::Kind::InputRequired;
+        n.agentIndex = agentIndex;
+        n.runId = runId;
+        n.plan = &run.plan();
+        n.approval = m_output.inputRequired;
+        m_observer(n);
+    } else if (m_output.resumed) {
+        notify(RunNotice::Kind::Resumed, run);
+    }
     if (!finished) {
         for (const SandboxRun::Scheduled &s : m_output.schedule) {
             Entry e;
@@ -214,6 +297,7 @@ void SandboxFleet::applyOutput(SandboxRun &run)
     m_output.clear();
     ++m_stats.runsFinished;
     m_agents[size_t(agentIndex)]->runEnded();
+    notify(RunNotice::Kind::Finished, run, statusCode == 2);
     m_runs.erase(runId);
     static const QMetaMethod finishedSignal = QMetaMethod::fromSignal(&SandboxFleet::runFinished);
     if (isSignalConnected(finishedSignal)) {

@@ -38,6 +38,21 @@ class SandboxFleet : public QObject
 public:
     using SpanHandler = std::function<void(int agentIndex, Otlp::OutSpan &&span)>;
 
+    // What a run's A2A task should show. Sent after the spans of the same step were handed on.
+    struct RunNotice
+    {
+        enum class Kind { Started, InputRequired, Resumed, Finished };
+        Kind kind = Kind::Started;
+        int agentIndex = 0;
+        quint64 runId = 0;
+        const RunPlan *plan = nullptr;
+        const PlannedApproval *approval = nullptr; // InputRequired
+        bool failed = false;                       // Finished: the root span ended in error
+        bool canceled = false;                     // Finished: after a cancel
+        bool denied = false;                       // Finished: its approval was denied
+    };
+    using RunObserver = std::function<void(const RunNotice &notice)>;
+
     struct Stats
     {
         quint64 runsStarted = 0;
@@ -62,6 +77,23 @@ public:
     // Asked before each run starts: true skips the run (the span consumer is behind), so that
     // a fleet asked for more than the machine can deliver slows down instead of piling up.
     void setThrottle(std::function<bool()> throttle) { m_throttle = std::move(throttle); }
+    void setRunObserver(RunObserver observer) { m_observer = std::move(observer); }
+
+    // Starts a run at once (an A2A SendMessage), whatever the rate and the throttle say.
+    // workMs > 0 plans a plain run of that length instead of `kind`. Returns the run id.
+    // No kind: the agent's own mix decides.
+    quint64 startRunNow(int agentIndex,
+                        std::optional<ScenarioKind> kind,
+                        qint64 workMs,
+                        const QByteArray &taskId,
+                        const QByteArray &contextId);
+    // False when the run is not active (finished, or unknown).
+    bool cancelRun(quint64 runId);
+    bool answerRun(quint64 runId,
+                   SandboxRun::Verdict verdict,
+                   const QByteArray &decidedBy,
+                   const QByteArray &reason);
+    bool isRunActive(quint64 runId) const { return m_runs.count(runId) != 0; }
 
     // Starts every agent (the first runs within a second or so of simulated time).
     void start();
@@ -97,6 +129,8 @@ private:
     void onTimer();
     void dispatch(const Entry &entry);
     void startRun(int agentIndex, qint64 dueNs);
+    quint64 launch(int agentIndex, RunPlan plan, qint64 dueNs);
+    void notify(RunNotice::Kind kind, const SandboxRun &run, bool failed = false);
     void applyOutput(SandboxRun &run);
 
     FleetConfig m_config;
@@ -113,6 +147,7 @@ private:
     SandboxRun::Output m_output;
     SpanHandler m_spanHandler;
     std::function<bool()> m_throttle;
+    RunObserver m_observer;
     Stats m_stats;
 };
 

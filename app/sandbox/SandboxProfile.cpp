@@ -22,7 +22,9 @@ constexpr qint64 kMaxProfileBytes = 4 * 1024 * 1024;
 
 } // namespace
 
-QJsonObject SandboxProfile::build(const std::vector<AgentSpec> &agents, const QString &otlpListen)
+QJsonObject SandboxProfile::build(const std::vector<AgentSpec> &agents,
+                                  const QString &otlpListen,
+                                  const QHash<QString, QString> &a2aUrls)
 {
     QJsonObject providers;
     providers.insert(QStringLiteral("otlp"),
@@ -33,6 +35,14 @@ QJsonObject SandboxProfile::build(const std::vector<AgentSpec> &agents, const QS
     for (const AgentSpec &agent : agents) {
         const QString name = QString::fromUtf8(agent.name);
         QJsonObject a;
+        const QString url = a2aUrls.value(name);
+        if (!url.isEmpty()) {
+            providers.insert(runtimeProviderName(name),
+                             QJsonObject{{QStringLiteral("layer"), QStringLiteral("runtime")},
+                                         {QStringLiteral("kind"), QStringLiteral("a2a")},
+                                         {QStringLiteral("url"), url}});
+            a.insert(QStringLiteral("runtime"), runtimeProviderName(name));
+        }
         a.insert(QStringLiteral("owner"), QString::fromUtf8(agent.owner));
         a.insert(QStringLiteral("principals"), stringArray(agent.principals));
         a.insert(QStringLiteral("data"), stringArray(agent.dataSources));

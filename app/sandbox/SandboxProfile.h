@@ -4,6 +4,7 @@
 #include "models/Result.h"
 
 #include <QByteArray>
+#include <QHash>
 #include <QJsonObject>
 #include <QString>
 
@@ -20,7 +21,15 @@ public:
     static inline const QString kName = QStringLiteral("sandbox");
 
     // `otlpListen` is HOST:PORT of the console's OTLP receiver ("[::1]:4318" for IPv6).
-    static QJsonObject build(const std::vector<AgentSpec> &agents, const QString &otlpListen);
+    // `a2aUrls`, by agent name: the A2A interface URL each agent's runtime provider
+    // "<agent>-a2a" points at (agents without one get no runtime provider).
+    static QJsonObject build(const std::vector<AgentSpec> &agents,
+                             const QString &otlpListen,
+                             const QHash<QString, QString> &a2aUrls = {});
+    static QString runtimeProviderName(const QString &agentName)
+    {
+        return agentName + QStringLiteral("-a2a");
+    }
     static QByteArray toJson(const QJsonObject &profile);
 
     // True when `content` is a profile the sandbox wrote (a JSON object whose name is "sandbox").

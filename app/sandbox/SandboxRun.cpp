@@ -37,6 +37,10 @@ void SandboxRun::handle(const Scheduled &action, Output &out)
 {
     if (m_state == State::Finished)
         return;
+    if (m_cancelRequested && action.dueNs >= m_stopAtNs && action.action != Action::End) {
+        end(action.dueNs, out);
+        return;
+    }
     switch (action.action) {
     case Action::Start:
         start(action.dueNs, out);
@@ -106,6 +110,8 @@ void SandboxRun::beginStep(int index, qint64 nowNs, Output &out)
                                                attr("amount_minor", a.amountMinor),
                                                attr("amount_currency", a.currency),
                                                attr("reason", a.reason)}});
+        m_waitingStep = index;
+        out.inputRequired = &a;
         out.schedule.push_back({nowNs + a.waitNs, Action::DecideApproval, index, 0});
         return;
     }
@@ -134,18 +140,67 @@ void SandboxRun::endStep(int index, qint64 nowNs, Output &out)
 
 void SandboxRun::decideApproval(int index, qint64 nowNs, Output &out)
 {
+    if (m_waitingStep != index)
+        return; // answered before the timeout
     const PlannedApproval &a = *m_plan.steps[size_t(index)].approval;
-    m_decision = a.approve ? Decision::Approved : Decision::Denied;
+    decide(index,
+           a.approve ? Verdict::Approve : Verdict::Deny,
+           a.decidedBy,
+           a.decisionReason,
+           nowNs,
+           out);
+}
+
+bool SandboxRun::answer(Verdict verdict,
+                        const QByteArray &decidedBy,
+                        const QByteArray &reason,
+                        qint64 nowNs,
+                        Output &out)
+{
+    if (m_state != State::AwaitingApproval || m_waitingStep < 0)
+        return false;
+    decide(m_waitingStep, verdict, decidedBy, reason, nowNs, out);
+    return true;
+}
+
+void SandboxRun::decide(int index,
+                        Verdict verdict,
+                        const QByteArray &decidedBy,
+                        const QByteArray &reason,
+                        qint64 nowNs,
+                        Output &out)
+{
+    const PlannedApproval &a = *m_plan.steps[size_t(index)].approval;
+    m_waitingStep = -1;
+    m_decision = verdict == Verdict::Deny ? Decision::Denied : Decision::Approved;
     m_state = State::Working;
-    m_rootEvents.push_back(Otlp::OutEvent{
-        QByteArrayLiteral("approval.decided"),
-        nowNs,
-        {attr("approval_id", a.id),
-         attr("action", a.action),
-         attr("decision", a.approve ? QByteArrayLiteral("approve") : QByteArrayLiteral("deny")),
-         attr("decided_by", a.decidedBy),
-         attr("reason", a.decisionReason)}});
+    const QByteArray word = verdict == Verdict::Approve ? QByteArrayLiteral("approve")
+                            : verdict == Verdict::Edit  ? QByteArrayLiteral("edit")
+                                                        : QByteArrayLiteral("deny");
+    m_rootEvents.push_back(Otlp::OutEvent{QByteArrayLiteral("approval.decided"),
+                                          nowNs,
+                                          {attr("approval_id", a.id),
+                                           attr("action", a.action),
+                                           attr("decision", word),
+                                           attr("decided_by", decidedBy),
+                                           attr("reason", reason)}});
+    out.resumed = true;
     scheduleNext(index, nowNs, out);
+}
+
+void SandboxRun::cancel(qint64 nowNs, Output &out)
+{
+    if (m_state == State::Finished || m_cancelRequested)
+        return;
+    m_cancelRequested = true;
+    m_waitingStep = -1;
+    if (m_plan.ignoresCancel && m_state != State::AwaitingApproval) {
+        // Reported canceled by the caller at once, but the loop does not look at the flag.
+        m_stopAtNs = nowNs + kIgnoredCancelNs;
+        out.schedule.push_back({m_stopAtNs, Action::End, 0, 0});
+        return;
+    }
+    end(nowNs, out);
 }
 
 void SandboxRun::end(qint64 nowNs, Output &out)
@@ -161,6 +216,13 @@ void SandboxRun::end(qint64 nowNs, Output &out)
     root.endNs = nowNs;
     root.statusCode = m_plan.rootStatusCode;
     root.statusMessage = m_plan.rootStatusMessage;
+    if (m_cancelRequested) {
+        root.statusCode = 2;
+        root.statusMessage = m_plan.ignoresCancel
+                                 ? QByteArrayLiteral("canceled by A2A CancelTask; stopped only "
+                                                     "after its export loop noticed")
+                                 : QByteArrayLiteral("canceled by A2A CancelTask");
+    }
     root.attributes = {
         attr("gen_ai.operation.name", QByteArrayLiteral("invoke_agent")),
         attr("gen_ai.agent.name", spec.name),
@@ -173,7 +235,13 @@ void SandboxRun::end(qint64 nowNs, Output &out)
         OutAttribute{QByteArrayLiteral("breaker.delegation"), m_plan.delegation},
         attr("breaker.sandbox.scenario", scenarioName(m_plan.scenario)),
     };
-    if (!m_plan.rootErrorType.isEmpty())
+    if (!m_plan.taskId.isEmpty()) {
+        root.attributes.push_back(attr("a2a.task.id", m_plan.taskId));
+        root.attributes.push_back(attr("a2a.context.id", m_plan.contextId));
+    }
+    if (m_cancelRequested)
+        root.attributes.push_back(attr("error.type", QByteArrayLiteral("canceled")));
+    else if (!m_plan.rootErrorType.isEmpty())
         root.attributes.push_back(attr("error.type", m_plan.rootErrorType));
     root.events = std::move(m_rootEvents);
     m_rootEvents.clear();
@@ -206,6 +274,8 @@ Otlp::OutSpan SandboxRun::childSpan(const PlannedSpan &planned,
     span.attributes.push_back(attr("gen_ai.agent.name", spec.name));
     span.attributes.push_back(attr("enduser.id", m_plan.principal));
     span.attributes.push_back(attr("gen_ai.conversation.id", m_plan.conversationId));
+    if (!m_plan.taskId.isEmpty())
+        span.attributes.push_back(attr("a2a.task.id", m_plan.taskId));
     return span;
 }
 

@@ -27,19 +27,25 @@ public:
         int child = 0;
     };
 
-    // What one call produced: actions to schedule, spans that ended (to export).
+    // What one call produced: actions to schedule, spans that ended (to export), and what the
+    // run's A2A task should show.
     struct Output
     {
         std::vector<Scheduled> schedule;
         std::vector<Otlp::OutSpan> spans;
         bool finished = false;
+        const PlannedApproval *inputRequired = nullptr; // the run now waits for this answer
+        bool resumed = false;                           // an answer (or the timeout) came
         void clear()
         {
             schedule.clear();
             spans.clear();
             finished = false;
+            inputRequired = nullptr;
+            resumed = false;
         }
     };
+    enum class Verdict { Approve, Deny, Edit };
 
     SandboxRun(quint64 id, const SandboxAgent &agent, RunPlan plan);
 
@@ -51,6 +57,19 @@ public:
 
     // Runs one scheduled action at simulated time nowNs.
     void handle(const Scheduled &action, Output &out);
+    // A person's answer to the pending approval. False when the run is not waiting for one.
+    bool answer(Verdict verdict,
+                const QByteArray &decidedBy,
+                const QByteArray &reason,
+                qint64 nowNs,
+                Output &out);
+    // A cooperative cancel: the run ends at once, its root span ending with error.type
+    // "canceled" and no further spans. A run whose plan ignores cancels goes on for
+    // kIgnoredCancelNs more before it stops the same way.
+    void cancel(qint64 nowNs, Output &out);
+    bool cancelRequested() const { return m_cancelRequested; }
+    bool approvalDenied() const { return m_decision == Decision::Denied; }
+    static constexpr qint64 kIgnoredCancelNs = 8'000'000'000;
 
 private:
     void start(qint64 nowNs, Output &out);
@@ -70,7 +89,17 @@ private:
     State m_state = State::Pending;
     qint64 m_startNs = 0;
     qint64 m_stepStartNs = 0;
+    void decide(int index,
+                Verdict verdict,
+                const QByteArray &decidedBy,
+                const QByteArray &reason,
+                qint64 nowNs,
+                Output &out);
+
     enum class Decision { None, Approved, Denied } m_decision = Decision::None;
+    int m_waitingStep = -1; // the approval step waiting for an answer
+    bool m_cancelRequested = false;
+    qint64 m_stopAtNs = 0; // ignores-cancel: when it really stops
     std::vector<Otlp::OutEvent> m_rootEvents;
 };
 

@@ -24,8 +24,20 @@ QByteArray scenarioName(ScenarioKind kind)
         return QByteArrayLiteral("restricted_data");
     case ScenarioKind::PromptInjection:
         return QByteArrayLiteral("prompt_injection");
+    case ScenarioKind::IgnoresCancel:
+        return QByteArrayLiteral("ignores_cancel");
+    case ScenarioKind::Work:
+        return QByteArrayLiteral("work");
     }
     return {};
+}
+
+std::optional<ScenarioKind> scenarioFromName(const QByteArray &name)
+{
+    for (int k = 0; k <= int(ScenarioKind::Work); ++k)
+        if (scenarioName(ScenarioKind(k)) == name)
+            return ScenarioKind(k);
+    return std::nullopt;
 }
 
 namespace {
@@ -48,6 +60,8 @@ OutAttribute attr(const char *key, const QList<QByteArray> &value)
 {
     return {QByteArray(key), value};
 }
+
+QByteArray money(qint64 minor);
 
 // Builds one run's steps. Every duration goes through ns() so that burst mode can shrink it.
 class PlanBuilder
@@ -224,13 +238,17 @@ public:
         a.amountMinor = amountMinor;
         a.currency = m_agent.currency;
         a.reason = reason;
-        // A person takes a while; the run waits.
-        a.waitNs = ms(15000, 75000);
-        a.approve = chance(approvePercent);
-        a.decidedBy = QByteArrayLiteral("operator:sandbox-approver");
-        a.decisionReason = a.approve
-                               ? QByteArrayLiteral("verified with the customer record")
-                               : QByteArrayLiteral("amount not supported by the ticket history");
+        // The run waits for a person's answer (an A2A message); when none comes within the
+        // agent's approval timeout it applies its own on_timeout.
+        (void)approvePercent;
+        a.waitNs = std::max<qint64>(qint64(double(m_agent.approvalTimeoutS) * 1e9 * m_scale), 1000);
+        a.approve = m_agent.onTimeout == "approve";
+        a.decidedBy = QByteArrayLiteral("timeout");
+        a.decisionReason = QByteArrayLiteral("no answer within ")
+                           + QByteArray::number(m_agent.approvalTimeoutS)
+                           + QByteArrayLiteral(" s; on_timeout is ") + m_agent.onTimeout;
+        a.arguments = {{QStringLiteral("amount"), QString::fromLatin1(money(amountMinor))},
+                       {QStringLiteral("currency"), QString::fromLatin1(m_agent.currency)}};
         step.approval = std::move(a);
     }
 
@@ -279,6 +297,28 @@ void runawayLoop(PlanBuilder &b,
     plan.rootErrorType = QByteArrayLiteral("context_length_exceeded");
     plan.rootStatusMessage = QByteArrayLiteral("gave up after ") + QByteArray::number(iterations)
                              + QByteArrayLiteral(" failed calls to ") + toolName;
+    b.finish(20, 150);
+}
+
+// A long export job: page after page of queries, a model call now and then to summarise. Its
+// tool loop does not check for cancellation, so after a cancel it goes on for a while.
+void exportLoop(PlanBuilder &b, RunPlan &plan, const QByteArray &toolName, const char *toolType)
+{
+    plan.ignoresCancel = true;
+    const int pages = b.between(24, 40);
+    qint64 input = b.between(1200, 2000);
+    for (int i = 0; i < pages; ++i) {
+        PlannedSpan &page = b.tool(toolName, toolType, 900, 2200);
+        page.attributes.push_back(attr("breaker.export.page", qint64(i + 1)));
+        if (i % 4 == 3) {
+            const qint64 output = b.between(80, 200);
+            b.chat(input, output, "tool_calls");
+            input += output + b.between(400, 900);
+        }
+    }
+    b.chat(input, b.between(100, 300), "stop");
+    plan.summary = QByteArrayLiteral("Exported ") + QByteArray::number(pages)
+                   + QByteArrayLiteral(" pages of usage data.");
     b.finish(20, 150);
 }
 
@@ -465,6 +505,11 @@ void planUsageAnalytics(PlanBuilder &b, RunPlan &plan, ScenarioKind kind)
 {
     b.chat(b.between(800, 1500), b.between(100, 260), "tool_calls");
 
+    if (kind == ScenarioKind::IgnoresCancel) {
+        exportLoop(b, plan, QByteArrayLiteral("warehouse.export_page"), "datastore");
+        return;
+    }
+
     if (kind == ScenarioKind::RunawayLoop) {
         runawayLoop(b,
                     plan,
@@ -507,15 +552,10 @@ void planUsageAnalytics(PlanBuilder &b, RunPlan &plan, ScenarioKind kind)
 
 } // namespace
 
-RunPlan Scenario::plan(ScenarioKind kind,
-                       const AgentSpec &agent,
-                       QRandomGenerator &rng,
-                       double durationScale)
-{
-    RunPlan plan;
-    plan.scenario = kind;
-    PlanBuilder b(agent, rng, durationScale, plan);
+namespace {
 
+void planHeader(PlanBuilder &b, RunPlan &plan, const AgentSpec &agent, QRandomGenerator &rng)
+{
     do {
         const quint64 hi = rng.generate64();
         const quint64 lo = rng.generate64();
@@ -529,21 +569,112 @@ RunPlan Scenario::plan(ScenarioKind kind,
     plan.principal = agent.principals.isEmpty() ? QByteArray() : b.pick(agent.principals);
     plan.delegation = agent.delegation;
     plan.conversationId = QByteArrayLiteral("conv_") + b.randomToken(20);
+}
 
-    switch (agent.role) {
-    case AgentRole::Refunds:
-        planRefunds(b, plan, kind);
-        break;
-    case AgentRole::Claims:
-        planClaims(b, plan, kind);
-        break;
-    case AgentRole::Email:
-        planEmail(b, plan, kind);
-        break;
-    case AgentRole::UsageAnalytics:
-        planUsageAnalytics(b, plan, kind);
-        break;
+qint64 plannedNs(const RunPlan &plan)
+{
+    qint64 total = plan.tailNs;
+    for (const RunStep &step : plan.steps)
+        total += step.gapNs + (step.approval ? 0 : step.span.durationNs);
+    return total;
+}
+
+// Spreads think time over the steps so that the run (approval waits aside) lasts at least
+// targetNs: operators need runs that stay WORKING long enough to act on.
+void stretch(RunPlan &plan, qint64 targetNs)
+{
+    const qint64 total = plannedNs(plan);
+    if (total >= targetNs || plan.steps.empty())
+        return;
+    const qint64 extra = (targetNs - total) / qint64(plan.steps.size());
+    for (RunStep &step : plan.steps)
+        step.gapNs += extra;
+}
+
+QByteArray defaultSummary(const RunPlan &plan, const AgentSpec &agent)
+{
+    if (plan.rootStatusCode == 2)
+        return agent.name + QByteArrayLiteral(" failed: ") + plan.rootStatusMessage;
+    return agent.name + QByteArrayLiteral(" finished its ") + scenarioName(plan.scenario)
+           + QByteArrayLiteral(" run.");
+}
+
+} // namespace
+
+RunPlan Scenario::plan(ScenarioKind kind,
+                       const AgentSpec &agent,
+                       QRandomGenerator &rng,
+                       double durationScale,
+                       bool longRun)
+{
+    RunPlan plan;
+    plan.scenario = kind;
+    PlanBuilder b(agent, rng, durationScale, plan);
+    planHeader(b, plan, agent, rng);
+
+    if (kind == ScenarioKind::IgnoresCancel && agent.role != AgentRole::UsageAnalytics) {
+        // Asked for by name (A2A data part) on another agent: the same loop over its first tool.
+        b.chat(b.between(800, 1500), b.between(100, 260), "tool_calls");
+        exportLoop(b,
+                   plan,
+                   agent.tools.isEmpty() ? QByteArrayLiteral("export_page") : agent.tools.first(),
+                   "function");
+    } else {
+        if (kind == ScenarioKind::Work) // planWork() builds these; a bare Work is a normal run
+            plan.scenario = kind = ScenarioKind::Normal;
+        switch (agent.role) {
+        case AgentRole::Refunds:
+            planRefunds(b, plan, kind);
+            break;
+        case AgentRole::Claims:
+            planClaims(b, plan, kind);
+            break;
+        case AgentRole::Email:
+            planEmail(b, plan, kind);
+            break;
+        case AgentRole::UsageAnalytics:
+            planUsageAnalytics(b, plan, kind);
+            break;
+        }
     }
+    if (longRun)
+        stretch(plan, b.ms(15000, 90000));
+    if (plan.summary.isEmpty())
+        plan.summary = defaultSummary(plan, agent);
+    return plan;
+}
+
+RunPlan Scenario::planWork(const AgentSpec &agent,
+                           QRandomGenerator &rng,
+                           double durationScale,
+                           qint64 workMs)
+{
+    RunPlan plan;
+    plan.scenario = ScenarioKind::Work;
+    PlanBuilder b(agent, rng, durationScale, plan);
+    planHeader(b, plan, agent, rng);
+    const qint64 targetNs = qint64(double(std::max<qint64>(workMs, 1)) * 1e6 * durationScale);
+    const QByteArray toolName
+        = agent.tools.isEmpty() ? QByteArrayLiteral("work") : agent.tools.first();
+    qint64 input = b.between(800, 1500);
+    // At least one model call; then tool and model calls until the time is used.
+    while (plan.steps.empty() || plannedNs(plan) < targetNs) {
+        const qint64 output = b.between(40, 160);
+        PlannedSpan &chat = b.chat(input, output, "tool_calls");
+        chat.durationNs = std::min(chat.durationNs, std::max<qint64>(targetNs / 8, 1000));
+        if (plannedNs(plan) >= targetNs)
+            break;
+        PlannedSpan &tool = b.tool(toolName, "function", 100, 600);
+        tool.durationNs = std::min(tool.durationNs, std::max<qint64>(targetNs / 8, 1000));
+        input += output + b.between(200, 600);
+    }
+    plan.tailNs = 1000;
+    // Exactly as long as asked: trim or pad the last gap.
+    const qint64 diff = targetNs - plannedNs(plan);
+    RunStep &last = plan.steps.back();
+    last.gapNs = std::max<qint64>(last.gapNs + diff, 1000);
+    plan.summary
+        = QByteArrayLiteral("Worked for ") + QByteArray::number(workMs) + QByteArrayLiteral(" ms.");
     return plan;
 }
 

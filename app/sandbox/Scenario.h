@@ -3,6 +3,7 @@
 #include "connectors/observability/OtlpCodec.h"
 
 #include <QByteArray>
+#include <QJsonObject>
 #include <QList>
 
 #include <optional>
@@ -22,11 +23,15 @@ enum class ScenarioKind {
     PolicyBlock,     // a tool call the policy denies
     RestrictedData,  // a read of a data source classified restricted
     PromptInjection, // injected text makes the model call a tool the agent must not use
+    IgnoresCancel,   // a long export loop that reports CANCELED but keeps calling tools ~8 s
+    Work,            // a plain long run of a given length (A2A "work <ms>"); never in a mix
 };
-inline constexpr int kScenarioCount = 6;
+inline constexpr int kScenarioCount = 7; // the kinds agents' mixes draw from (all but Work)
 
-// "normal", "approval", "runaway_loop", "policy_block", "restricted_data", "prompt_injection".
+// "normal", "approval", "runaway_loop", "policy_block", "restricted_data", "prompt_injection",
+// "ignores_cancel", "work".
 QByteArray scenarioName(ScenarioKind kind);
+std::optional<ScenarioKind> scenarioFromName(const QByteArray &name);
 
 // One span of a run as planned: times are relative (the run places it when it runs it).
 struct PlannedSpan
@@ -54,6 +59,7 @@ struct PlannedApproval
     bool approve = true;
     QByteArray decidedBy;
     QByteArray decisionReason;
+    QJsonObject arguments; // the tool call's arguments, as shown to the approver
 };
 
 struct RunStep
@@ -79,15 +85,29 @@ struct RunPlan
     int rootStatusCode = 0;
     QByteArray rootStatusMessage;
     QByteArray rootErrorType;
+    // The A2A task this run is (a UUID) and its conversation; on the root span as a2a.task.id
+    // and a2a.context.id.
+    QByteArray taskId;
+    QByteArray contextId;
+    bool ignoresCancel = false; // keeps working for a while after it reported CANCELED
+    QByteArray summary;         // the agent's closing words (the task's artifact)
 };
 
 class Scenario
 {
 public:
     // Plans one run of `kind` for `agent`. durationScale shrinks every duration and pause
-    // (burst mode runs short runs).
+    // (burst mode runs short runs). longRun spreads think time so the run lasts 15-90 s (scaled):
+    // the fleet's own runs do, so that operators have working tasks to act on; runs asked for
+    // over A2A keep their natural length.
+    static RunPlan plan(ScenarioKind kind,
+                        const AgentSpec &agent,
+                        QRandomGenerator &rng,
+                        double durationScale,
+                        bool longRun = false);
+    // A plain run of about workMs (scaled): model and tool calls, nothing unusual.
     static RunPlan
-    plan(ScenarioKind kind, const AgentSpec &agent, QRandomGenerator &rng, double durationScale);
+    planWork(const AgentSpec &agent, QRandomGenerator &rng, double durationScale, qint64 workMs);
 };
 
 } // namespace Breaker
