@@ -127,6 +127,7 @@ private slots:
     void approvalsPendingNeverGoesBelowZero();
     void sameSpanIsStoredAndCountedOnce();
     void eventsWithoutSpanIdNeverCollide();
+    void dedupeKeyIsRunStartAndIds();
     void terminalStatusIsNotRegressed();
     void eventForUnknownRunCreatesMinimalRow();
     void runsQueryFiltersAndOrders();
@@ -503,6 +504,33 @@ void tst_Store::eventsWithoutSpanIdNeverCollide()
     QCOMPARE(r->eventsInserted, 4);
     QCOMPARE(r->runs.front().toolCalls, 2);
     QCOMPARE(*store->eventCount(), 4);
+}
+
+// Schema version 2 dedupes on (run, start time, trace id, span id): what a retried span repeats.
+void tst_Store::dedupeKeyIsRunStartAndIds()
+{
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("breaker.db")));
+    QVERIFY(store);
+    const RunEvent tool = makeEvent("r1", EventKind::ToolCall, traceHex(3), spanHex(4), 5000);
+    WriteBatch first;
+    first.events = {tool};
+    QCOMPARE(store->write(std::move(first))->eventsInserted, 1);
+
+    RunEvent retry = tool; // an exporter's retry: everything the same
+    retry.attributesJson = "{\"k\":\"other\"}";
+    RunEvent laterStart = tool; // not a retry of that span
+    laterStart.startNs += 1;
+    RunEvent otherRun = tool;
+    otherRun.runId = "r2";
+    WriteBatch second;
+    second.events = {retry, laterStart, otherRun};
+    const auto r = store->write(std::move(second));
+    QVERIFY(r.ok());
+    QCOMPARE(r->eventsDuplicate, 1);
+    QCOMPARE(r->eventsInserted, 2);
+    QCOMPARE(store->events("r1")->size(), size_t(2));
+    QCOMPARE(store->events("r1")->front().attributesJson, QByteArray("{\"k\":\"v\"}")); // the first one kept
 }
 
 void tst_Store::terminalStatusIsNotRegressed()
