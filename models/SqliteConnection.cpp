@@ -181,6 +181,12 @@ void SqliteQuery::bindBlob(int index, QByteArrayView bytes)
                       SQLITE_TRANSIENT);
 }
 
+void SqliteQuery::bindBlobStatic(int index, QByteArrayView bytes)
+{
+    sqlite3_bind_blob(m_stmt, index, bytes.data() ? bytes.data() : "", int(bytes.size()),
+                      SQLITE_STATIC);
+}
+
 void SqliteQuery::bindOrNull(int index, QByteArrayView text)
 {
     if (text.isEmpty())
@@ -207,6 +213,11 @@ int SqliteQuery::step()
 bool SqliteQuery::isNull(int column) const
 {
     return sqlite3_column_type(m_stmt, column) == SQLITE_NULL;
+}
+
+bool SqliteQuery::isBlob(int column) const
+{
+    return sqlite3_column_type(m_stmt, column) == SQLITE_BLOB;
 }
 
 QByteArray SqliteQuery::text(int column) const

@@ -75,6 +75,8 @@ public:
     // Binds without copying: `text` must stay alive until the statement is stepped.
     void bindStatic(int index, QByteArrayView text);
     void bindBlob(int index, QByteArrayView bytes);
+    // Binds without copying: `bytes` must stay alive until the statement is stepped.
+    void bindBlobStatic(int index, QByteArrayView bytes);
     // NULL when empty.
     void bindOrNull(int index, QByteArrayView text);
     void bind(int index, qint64 value);
@@ -84,6 +86,7 @@ public:
     int step();
 
     bool isNull(int column) const;
+    bool isBlob(int column) const;
     QByteArray text(int column) const;
     qint64 int64(int column) const;
 

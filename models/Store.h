@@ -31,8 +31,10 @@ struct WriteBatch
     // replaced by a non-terminal one. Counter fields of these Run values are ignored: the
     // Store derives them from the events it actually inserts.
     std::vector<Run> runs;
-    // Inserted; an event whose (trace id, span id) is already stored is skipped and adds
-    // nothing to its run. Events without a span id are always inserted.
+    // Inserted; an event already stored (same run, start time, trace id and span id: a span
+    // sent again) is skipped and adds nothing to its run. Events without a span id are always
+    // inserted. (Schema version 1 deduped on (trace id, span id) alone; a span is immutable
+    // once ended, so a retry repeats all four.)
     std::vector<RunEvent> events;
     std::vector<RunKey> keys; // insert or ignore
 };

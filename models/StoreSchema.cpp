@@ -2,6 +2,8 @@
 
 #include "models/SqliteConnection.h"
 
+#include <sqlite3.h>
+
 #include <array>
 
 namespace Breaker::StoreSchema {
@@ -115,8 +117,83 @@ CREATE TABLE audit_checkpoints (
 );
 )SQL";
 
+// Version 1 → 2: the span insert path (docs/BENCHMARKS.md). Every span insert used to seek into
+// two indexes at random places: events_span (trace_id, span_id), whose keys are random, and
+// events_run_start (run_id, start_ns), whose run ids were hashes. Each commit dirtied a random
+// page of each per trace, and the B-tree work was most of the writer's time.
+// - One index instead of two: events_run_start (run_id, start_ns, trace_id, span_id), UNIQUE.
+//   It serves "a run's events in time order" as before and is the dedupe key: a span sent again
+//   (an exporter's retry) comes with the same run, start time and ids. Run ids are now
+//   time-ordered (RunMonitor::newRunId), so inserts land at the end of the index.
+// - Ids as bytes: a 32-digit trace id and a 16-digit span id (lowercase hex, as every OTLP id is)
+//   are stored as 16- and 8-byte BLOBs; any other id (approval events' "<span>#<n>", ids from
+//   tools) stays TEXT, unchanged. Rows and index entries are 40 bytes narrower.
+// The table is rebuilt (same rowids, same order) so that its declared types say what it holds.
+// Also: runs_started gains the id, the newest-runs query's tie-break (ORDER BY started_ms DESC,
+// id DESC needed a temporary B-tree for it).
+constexpr const char kMigration2[] = R"SQL(
+CREATE TABLE events_v2 (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    trace_id BLOB,
+    span_id BLOB,
+    parent_span_id BLOB,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    start_ns INTEGER NOT NULL DEFAULT 0,
+    end_ns INTEGER NOT NULL DEFAULT 0,
+    status_code INTEGER NOT NULL DEFAULT 0,
+    attributes TEXT NOT NULL DEFAULT '{}',
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_micros INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO events_v2 (id, run_id, trace_id, span_id, parent_span_id, kind, name, start_ns, end_ns,
+                       status_code, attributes, input_tokens, output_tokens, cost_micros)
+SELECT id, run_id, breaker_id_bytes(trace_id), breaker_id_bytes(span_id),
+       breaker_id_bytes(parent_span_id), kind, name, start_ns, end_ns, status_code, attributes,
+       input_tokens, output_tokens, cost_micros
+FROM events ORDER BY id;
+DROP TABLE events;
+ALTER TABLE events_v2 RENAME TO events;
+CREATE UNIQUE INDEX events_run_start ON events (run_id, start_ns, trace_id, span_id);
+
+-- The runs table's query (newest first, ties by id) reads this index in order, with no sort.
+DROP INDEX runs_started;
+CREATE INDEX runs_started ON runs (started_ms, id);
+)SQL";
+
 // migrations[n] takes the schema from version n to n + 1.
-constexpr std::array<const char *, kCurrentVersion> kMigrations{kMigration1};
+constexpr std::array<const char *, kCurrentVersion> kMigrations{kMigration1, kMigration2};
+
+// Value of a lowercase hex digit, or -1 (upper case too: it would not read back as the same
+// text). A table, because branches on random hex digits mispredict about every other one.
+constexpr std::array<signed char, 256> kHexValue = [] {
+    std::array<signed char, 256> t{};
+    for (auto &v : t)
+        v = -1;
+    for (int c = '0'; c <= '9'; ++c)
+        t[size_t(c)] = static_cast<signed char>(c - '0');
+    for (int c = 'a'; c <= 'f'; ++c)
+        t[size_t(c)] = static_cast<signed char>(c - 'a' + 10);
+    return t;
+}();
+
+// breaker_id_bytes(x): idToBytes as an SQL function, for migration 2.
+void sqlIdBytes(sqlite3_context *context, int, sqlite3_value **argv)
+{
+    if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
+        sqlite3_result_value(context, argv[0]);
+        return;
+    }
+    const auto *text = reinterpret_cast<const char *>(sqlite3_value_text(argv[0]));
+    const int size = sqlite3_value_bytes(argv[0]);
+    unsigned char bytes[16];
+    if (const int n = idToBytes(QByteArrayView(text, size), bytes); n > 0)
+        sqlite3_result_blob(context, bytes, n, SQLITE_TRANSIENT);
+    else
+        sqlite3_result_value(context, argv[0]);
+}
 
 Error newerError(qint64 found, const QString &path)
 {
@@ -131,14 +208,38 @@ Error newerError(qint64 found, const QString &path)
 
 } // namespace
 
-Result<int> migrate(SqliteConnection &db)
+int idToBytes(QByteArrayView hex, unsigned char *out)
 {
+    if (hex.size() != 32 && hex.size() != 16)
+        return 0;
+    const int n = int(hex.size() / 2);
+    const auto *p = reinterpret_cast<const unsigned char *>(hex.data());
+    int bad = 0;
+    for (int i = 0; i < n; ++i) {
+        const int hi = kHexValue[p[2 * i]];
+        const int lo = kHexValue[p[2 * i + 1]];
+        bad |= hi | lo; // negative if any digit was not one
+        out[i] = static_cast<unsigned char>((hi & 0xf) << 4 | (lo & 0xf));
+    }
+    return bad < 0 ? 0 : n;
+}
+
+Result<int> migrate(SqliteConnection &db, int targetVersion)
+{
+    if (targetVersion < 1 || targetVersion > kCurrentVersion)
+        targetVersion = kCurrentVersion;
+    if (sqlite3_create_function_v2(db.handle(), "breaker_id_bytes", 1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, sqlIdBytes,
+                                   nullptr, nullptr, nullptr)
+        != SQLITE_OK) {
+        return db.error(sqlite3_errcode(db.handle()), QStringLiteral("preparing the migration"));
+    }
     // Cheap check first, so that opening an up-to-date file never takes the write lock.
     auto version = db.queryInt("PRAGMA user_version");
     if (!version)
         return version.error();
-    if (*version == kCurrentVersion)
-        return kCurrentVersion;
+    if (*version >= targetVersion && *version <= kCurrentVersion)
+        return int(*version);
     if (*version > kCurrentVersion)
         return newerError(*version, db.path());
 
@@ -154,7 +255,11 @@ Result<int> migrate(SqliteConnection &db)
         db.rollbackIfOpen();
         return newerError(*version, db.path());
     }
-    for (qint64 v = *version; v < kCurrentVersion; ++v) {
+    if (*version >= targetVersion) {
+        db.rollbackIfOpen();
+        return int(*version);
+    }
+    for (qint64 v = *version; v < targetVersion; ++v) {
         if (auto r = db.exec(kMigrations[size_t(v)]); !r) {
             db.rollbackIfOpen();
             Error e = r.error();
@@ -165,17 +270,17 @@ Result<int> migrate(SqliteConnection &db)
             return e;
         }
     }
-    static const QByteArray finish =
+    const QByteArray finish =
         QByteArrayLiteral("INSERT INTO meta (key, value) VALUES ('schema_version', '")
-        + QByteArray::number(kCurrentVersion)
+        + QByteArray::number(targetVersion)
         + QByteArrayLiteral("') ON CONFLICT (key) DO UPDATE SET value = excluded.value;"
                             "PRAGMA user_version = ")
-        + QByteArray::number(kCurrentVersion) + QByteArrayLiteral(";COMMIT");
+        + QByteArray::number(targetVersion) + QByteArrayLiteral(";COMMIT");
     if (auto r = db.exec(finish.constData()); !r) {
         db.rollbackIfOpen();
         return r.error();
     }
-    return kCurrentVersion;
+    return targetVersion;
 }
 
 Result<int> check(SqliteConnection &db)

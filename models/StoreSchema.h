@@ -2,6 +2,8 @@
 
 #include "models/Result.h"
 
+#include <QByteArrayView>
+
 namespace Breaker {
 
 class SqliteConnection;
@@ -12,11 +14,17 @@ class SqliteConnection;
 // second process never sees a half-migrated file. A file newer than this build is refused.
 namespace StoreSchema {
 
-constexpr int kCurrentVersion = 1;
+constexpr int kCurrentVersion = 2;
 
 // Brings the file to kCurrentVersion and returns it, or refuses a newer file with a message
 // that names both versions.
-Result<int> migrate(SqliteConnection &db);
+// targetVersion (tests only: to build a file of an older version) defaults to the current one.
+Result<int> migrate(SqliteConnection &db, int targetVersion = kCurrentVersion);
+
+// A trace id (32 lowercase hex digits) or span id (16) as the 16 or 8 bytes the events table
+// stores (schema version 2); returns how many bytes were written to `out` (16 at most), or 0
+// when `hex` is any other text, which is then stored as it is.
+int idToBytes(QByteArrayView hex, unsigned char *out);
 
 // The version a read-only Store finds (no migration); refuses newer, missing or older files.
 Result<int> check(SqliteConnection &db);

@@ -80,8 +80,10 @@ void RunsTableModel::updateRuns(const std::vector<Run> &runs)
         m_pendingById.insert(run.id, int(m_pending.size()));
         m_pending.push_back(run);
     }
-    if (!m_pending.empty() && !m_flushTimer.isActive())
-        m_flushTimer.start();
+    if (!m_pending.empty() && !m_flushTimer.isActive()) {
+        const qint64 since = m_lastFlush.isValid() ? m_lastFlush.elapsed() : qint64(kFlushDelayMs);
+        m_flushTimer.start(int(std::max<qint64>(0, kFlushDelayMs - since)));
+    }
 }
 
 void RunsTableModel::flushPending()
@@ -89,6 +91,7 @@ void RunsTableModel::flushPending()
     m_flushTimer.stop();
     if (m_pending.empty())
         return;
+    m_lastFlush.start();
     std::vector<Run> pending;
     pending.swap(m_pending);
     m_pendingById.clear();

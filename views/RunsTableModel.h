@@ -4,6 +4,7 @@
 
 #include <QAbstractTableModel>
 #include <QByteArray>
+#include <QElapsedTimer>
 #include <QFont>
 #include <QHash>
 #include <QList>
@@ -16,9 +17,12 @@ namespace Breaker {
 
 // The runs table: one row per run, newest page first loaded by runsLoaded, then kept live by
 // runsUpdated. Rows are plain Run values in a vector plus an id→row hash (Wireshark's
-// packet_list_model layout). Live updates go to a pending buffer; one deferred flush at most
-// every kFlushDelayMs applies them: changed rows as one dataChanged per contiguous range, new
-// rows appended with one beginInsertRows for the whole batch. Sorting and filtering live in
+// packet_list_model layout). Live updates go to a pending buffer; one deferred flush applies
+// them: changed rows as one dataChanged per contiguous range, new rows appended with one
+// beginInsertRows for the whole batch. The flush is leading-edge: after a quiet spell it runs on
+// the next turn of the event loop, later ones no sooner than kFlushDelayMs after the previous
+// flush (at most ~10 a second, DESIGN.md section 3). The feed throttles the same way, so a new
+// run is not delayed twice. Sorting and filtering live in
 // RunsFilterProxy; this model keeps arrival order.
 //
 // Only the newest page is loaded (RunFeed::loadRecentRuns); backfill with canFetchMore/
@@ -59,8 +63,9 @@ public:
 
     // Replaces every row (a model reset). Pending updates newer than the snapshot survive it.
     void setRuns(const std::vector<Run> &runs);
-    // Queues inserts/changes; they appear within kFlushDelayMs. Several updates of one run in
-    // that window collapse to the last one; an update older than the row (updatedMs) is dropped.
+    // Queues inserts/changes; they appear on the next turn of the event loop, or within
+    // kFlushDelayMs of the previous flush. Several updates of one run before the flush
+    // collapse to the last one; an update older than the row (updatedMs) is dropped.
     void updateRuns(const std::vector<Run> &runs);
     // Applies the queued updates now (the flush timer calls this).
     void flushPending();
@@ -104,6 +109,7 @@ private:
     std::vector<Run> m_pending;
     QHash<QByteArray, int> m_pendingById;
     QTimer m_flushTimer;
+    QElapsedTimer m_lastFlush; // invalid until the first flush
     QTimer m_tickTimer;
     Clock m_clock;
     bool m_utc = false;

@@ -11,6 +11,7 @@
 #include <QJsonObject>
 #include <QMetaMethod>
 #include <QPointer>
+#include <QRandomGenerator>
 
 #include <algorithm>
 
@@ -66,6 +67,8 @@ struct RunMonitor::RunState
     QByteArray runtimeContextId;
     qint64 runtimeTerminalMs = 0;   // wall clock when the runtime first reported it terminal
     bool flaggedStillActive = false;
+    qint64 queuedTouchMs = -1;     // the newest lastTouchMs in m_touchOrder
+    std::vector<QByteArray> keys;  // this run's entries in m_keyToRun
 };
 
 namespace {
@@ -197,10 +200,37 @@ QByteArray RunMonitor::runIdForKey(const QByteArray &key)
     return 'r' + QCryptographicHash::hash(key, QCryptographicHash::Sha256).toHex().left(15);
 }
 
+// 'r' + 15 hex digits, as before, but in creation order: 11 digits of Unix milliseconds, then 4
+// of a sequence that starts at a random value in each process. Ids that sort by time make the
+// Store append to its run-id indexes (runs, run_keys, events by run) instead of dirtying a
+// random page of each for every new run. Never repeats within a process: the millisecond part
+// is kept monotonic and moves on when the sequence wraps.
+QByteArray RunMonitor::newRunId()
+{
+    if (m_lastIdMs == 0)
+        m_idSequence = QRandomGenerator::global()->bounded(0x10000u);
+    qint64 ms = std::max(QDateTime::currentMSecsSinceEpoch(), m_lastIdMs);
+    m_idSequence = (m_idSequence + 1) & 0xffff;
+    if (ms == m_lastIdMs && m_idSequence == m_firstSequenceOfMs)
+        ++ms; // 65,536 runs in one millisecond: borrow the next one
+    if (ms != m_lastIdMs)
+        m_firstSequenceOfMs = m_idSequence;
+    m_lastIdMs = ms;
+    QByteArray id = 'r' + QByteArray::number(ms, 16).rightJustified(11, '0').right(11)
+                    + QByteArray::number(m_idSequence, 16).rightJustified(4, '0');
+    return id;
+}
+
 RunMonitor::RunState *RunMonitor::createRun(const QByteArray &firstKey)
 {
     auto state = std::make_shared<RunState>();
-    state->id = runIdForKey(firstKey);
+    // A run seen before (by an earlier process, or evicted from memory) keeps its id: the
+    // Store's run_keys table has it. One indexed read per new run.
+    auto known = m_store->runIdForKey(firstKey);
+    if (known.ok() && known->has_value())
+        state->id = **known;
+    else
+        state->id = newRunId();
     RunState *raw = state.get();
     m_runs.insert(state->id, std::move(state));
     return raw;
@@ -213,6 +243,7 @@ void RunMonitor::addKey(RunState *run, const QByteArray &key,
     if (it != m_keyToRun.constEnd())
         return;
     m_keyToRun.insert(key, run->id);
+    run->keys.push_back(key);
     newKeys.emplace_back(key, run->id);
 }
 
@@ -254,6 +285,10 @@ void RunMonitor::applySpan(RunState *run, const Span &span, const QByteArray &tr
         run->startedMs = startMs;
     run->updatedMs = std::max({run->updatedMs, endMs, startMs});
     run->lastTouchMs = m_clock.elapsed();
+    if (run->queuedTouchMs != run->lastTouchMs) {
+        run->queuedTouchMs = run->lastTouchMs;
+        m_touchOrder.emplace_back(run->lastTouchMs, run->id);
+    }
 
     if (!run->traceIds.contains(traceHex) && run->traceIds.size() < kMaxTracesPerRun)
         run->traceIds.append(traceHex);
@@ -499,24 +534,29 @@ void RunMonitor::releaseExpiredHeld()
     if (m_held.isEmpty())
         m_holdTimer.stop();
 
-    // Forget runs that ended (or went quiet) long ago; the Store keeps them.
-    for (auto it = m_runs.begin(); it != m_runs.end();) {
-        if (nowMs - it.value()->lastTouchMs > kEvictAfterMs) {
-            const QByteArray id = it.key();
-            for (auto k = m_keyToRun.begin(); k != m_keyToRun.end();) {
-                if (k.value() == id)
-                    k = m_keyToRun.erase(k);
-                else
-                    ++k;
-            }
-            it = m_runs.erase(it);
-        } else {
-            ++it;
-        }
-    }
+    evictIdleRuns(nowMs);
 
     if (!events.empty())
         submit(std::move(touched), std::move(events), std::move(keys), std::move(tickets));
+}
+
+// Forgets runs that ended (or went quiet) long ago; the Store keeps them. O(runs evicted): the
+// touch queue is in time order, so only its expired front is looked at.
+void RunMonitor::evictIdleRuns(qint64 nowMs)
+{
+    while (!m_touchOrder.empty() && nowMs - m_touchOrder.front().first > kEvictAfterMs) {
+        const QByteArray id = std::move(m_touchOrder.front().second);
+        m_touchOrder.pop_front();
+        auto it = m_runs.find(id);
+        if (it == m_runs.end() || nowMs - it.value()->lastTouchMs <= kEvictAfterMs)
+            continue; // gone already, or touched since (a newer entry is queued)
+        for (const QByteArray &key : it.value()->keys) {
+            auto k = m_keyToRun.find(key);
+            if (k != m_keyToRun.end() && k.value() == id)
+                m_keyToRun.erase(k);
+        }
+        m_runs.erase(it);
+    }
 }
 
 void RunMonitor::submit(std::vector<QByteArray> touchedRuns, std::vector<RunEvent> events,
@@ -591,7 +631,7 @@ RunMonitor::RunState *RunMonitor::runForKey(const QByteArray &key, bool create)
     if (runId.isEmpty() && !create)
         return nullptr;
     auto state = std::make_shared<RunState>();
-    state->id = runId.isEmpty() ? runIdForKey(key) : runId;
+    state->id = runId.isEmpty() ? newRunId() : runId;
     if (stored) {
         state->agent = stored->agent;
         state->bound = stored->agentBound;
@@ -611,10 +651,10 @@ RunMonitor::RunState *RunMonitor::runForKey(const QByteArray &key, bool create)
         if (stored->provider != m_telemetryProvider)
             state->runtimeProvider = stored->provider;
     }
-    state->lastTouchMs = m_clock.elapsed();
     RunState *raw = state.get();
     m_runs.insert(state->id, std::move(state));
     m_keyToRun.insert(key, raw->id);
+    raw->keys.push_back(key);
     return raw;
 }
 
@@ -628,6 +668,10 @@ void RunMonitor::ingestRuntime(const RuntimeRun &update, const std::optional<QBy
     if (!known)
         keys.emplace_back(update.key, run->id);
     run->lastTouchMs = m_clock.elapsed();
+    if (run->queuedTouchMs != run->lastTouchMs) {
+        run->queuedTouchMs = run->lastTouchMs;
+        m_touchOrder.emplace_back(run->lastTouchMs, run->id);
+    }
     const qint64 nowMs = QDateTime::currentMSecsSinceEpoch();
     const qint64 atMs = update.updatedMs > 0 ? update.updatedMs : nowMs;
 

@@ -11,6 +11,7 @@
 #include <QObject>
 #include <QTimer>
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -68,6 +69,8 @@ public:
     static QByteArray traceKey(const QByteArray &traceHex);
     static QByteArray a2aTaskKey(const QByteArray &taskId);
     static QByteArray langgraphKey(const QByteArray &threadId, const QByteArray &runId);
+    // The run id schema version 1 derived from a run's first key (r + 15 hex digits of its
+    // SHA-256). New runs get time-ordered ids instead (newRunId); kept for reading old data.
     static QByteArray runIdForKey(const QByteArray &key);
 
 signals:
@@ -93,10 +96,12 @@ private:
     RunState *resolveRun(const Span &span, const QByteArray &traceHex, bool *identifying);
     RunState *createRun(const QByteArray &firstKey);
     RunState *runForKey(const QByteArray &key, bool create);
+    QByteArray newRunId();
     void addKey(RunState *run, const QByteArray &key, std::vector<std::pair<QByteArray, QByteArray>> &newKeys);
     void applySpan(RunState *run, const Span &span, const QByteArray &traceHex,
                    std::vector<RunEvent> &events);
     void releaseExpiredHeld();
+    void evictIdleRuns(qint64 nowMs);
     void submit(std::vector<QByteArray> touchedRuns, std::vector<RunEvent> events,
                 std::vector<std::pair<QByteArray, QByteArray>> keys,
                 std::vector<std::shared_ptr<Ticket>> tickets);
@@ -110,9 +115,15 @@ private:
     QHash<QByteArray, QByteArray> m_keyToRun;             // external key → run id
     QHash<QByteArray, std::shared_ptr<RunState>> m_runs;  // run id → live state
     QHash<QByteArray, std::vector<Held>> m_held;          // trace hex → held spans
+    // (lastTouchMs, run id) in touch order, for evictIdleRuns: one entry per run per
+    // millisecond it was touched in; entries older than the run's lastTouchMs are stale.
+    std::deque<std::pair<qint64, QByteArray>> m_touchOrder;
     QTimer m_holdTimer;
     qint64 m_spansIngested = 0;
     QElapsedTimer m_clock;
+    qint64 m_lastIdMs = 0;
+    quint32 m_idSequence = 0;
+    quint32 m_firstSequenceOfMs = 0;
 };
 
 } // namespace Breaker

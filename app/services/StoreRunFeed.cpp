@@ -8,6 +8,8 @@
 #include <QPointer>
 #include <QThreadPool>
 
+#include <algorithm>
+
 namespace Breaker {
 
 namespace {
@@ -135,19 +137,29 @@ void StoreRunFeed::queueRuns(const std::vector<Run> &runs)
         m_pendingRuns.insert(r.id, r);
         m_lastSeenUpdatedMs = std::max(m_lastSeenUpdatedMs, r.updatedMs);
     }
-    if (!m_flushTimer.isActive())
-        m_flushTimer.start();
+    scheduleFlush();
 }
 
 void StoreRunFeed::queueEvents(const std::vector<RunEvent> &events)
 {
     m_pendingEvents.insert(m_pendingEvents.end(), events.begin(), events.end());
-    if (!m_flushTimer.isActive())
-        m_flushTimer.start();
+    scheduleFlush();
+}
+
+void StoreRunFeed::scheduleFlush()
+{
+    if (m_flushTimer.isActive())
+        return;
+    // Leading edge: nothing went out for kFlushIntervalMs, so this goes out at once (on the
+    // next turn of the event loop, together with whatever else that turn queues). Otherwise it
+    // waits for the rest of the interval: still at most ~10 emissions a second.
+    const qint64 since = m_lastFlush.isValid() ? m_lastFlush.elapsed() : qint64(kFlushIntervalMs);
+    m_flushTimer.start(int(std::max<qint64>(0, kFlushIntervalMs - since)));
 }
 
 void StoreRunFeed::flush()
 {
+    m_lastFlush.start();
     if (!m_pendingRuns.isEmpty()) {
         std::vector<Run> runs;
         runs.reserve(size_t(m_pendingRuns.size()));

@@ -16,7 +16,9 @@ class Store;
 
 // The console's RunFeed: backfill from the Store on a worker thread, live deltas from this
 // process's RunMonitor (coalesced to at most ten emissions a second), and other processes'
-// writes noticed by polling PRAGMA data_version.
+// writes noticed by polling PRAGMA data_version. The throttle is leading-edge: after a quiet
+// spell an update goes out on the next turn of the event loop; later ones wait until
+// kFlushIntervalMs has passed since the previous emission.
 class StoreRunFeed : public RunFeed
 {
     Q_OBJECT
@@ -39,6 +41,7 @@ public:
 private:
     void queueRuns(const std::vector<Run> &runs);
     void queueEvents(const std::vector<RunEvent> &events);
+    void scheduleFlush();
     void flush();
     void pollOtherWriters();
     void tickRate();
@@ -47,6 +50,7 @@ private:
     QHash<QByteArray, Run> m_pendingRuns;
     std::vector<RunEvent> m_pendingEvents;
     QTimer m_flushTimer;
+    QElapsedTimer m_lastFlush; // invalid until the first flush
     QTimer m_pollTimer;
     QTimer m_rateTimer;
     std::vector<ProviderState> m_states;

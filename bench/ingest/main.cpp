@@ -182,6 +182,7 @@ qint64 storageWriteBytes()
 struct SchedSample
 {
     QHash<QByteArray, QPair<qint64, qint64>> byTask;
+    QHash<QByteArray, QByteArray> names; // tid -> comm (the Store names its threads)
 };
 
 SchedSample schedSample()
@@ -195,8 +196,36 @@ SchedSample schedSample()
         const QList<QByteArray> parts = f.readAll().trimmed().split(' ');
         if (parts.size() >= 2)
             s.byTask.insert(tid.toLatin1(), {parts[0].toLongLong(), parts[1].toLongLong()});
+        QFile comm(tasks.filePath(tid) + QStringLiteral("/comm"));
+        if (comm.open(QIODevice::ReadOnly))
+            s.names.insert(tid.toLatin1(), comm.readAll().trimmed());
     }
     return s;
+}
+
+// On-CPU time per thread name (threads of one name summed), busiest first, as us per span.
+QByteArray threadSplit(const SchedSample &before, const SchedSample &after, qint64 spans)
+{
+    QHash<QByteArray, qint64> byName;
+    for (auto it = after.byTask.cbegin(); it != after.byTask.cend(); ++it) {
+        const auto b = before.byTask.value(it.key(), {0, 0});
+        byName[after.names.value(it.key(), it.key())] += it.value().first - b.first;
+    }
+    std::vector<std::pair<qint64, QByteArray>> sorted;
+    for (auto it = byName.cbegin(); it != byName.cend(); ++it) {
+        if (it.value() > 10000000) // 10 ms
+            sorted.emplace_back(it.value(), it.key());
+    }
+    std::sort(sorted.begin(), sorted.end(), std::greater<>());
+    QByteArray out;
+    for (const auto &[ns, name] : sorted) {
+        if (!out.isEmpty())
+            out += ", ";
+        out += name + ' ' + QByteArray::number(double(ns) / 1e9, 'f', 2) + " s ("
+               + QByteArray::number(double(ns) / 1e3 / double(std::max<qint64>(spans, 1)), 'f', 1)
+               + " us/span)";
+    }
+    return out;
 }
 
 QByteArray schedDelta(const SchedSample &before, const SchedSample &after)
@@ -362,7 +391,9 @@ Rate storeOnly(const Options &o, const Traffic &t, const QString &dir)
                     rate.spansPerSecond, rate.cpuSeconds, double(t.stats.spans) / rate.cpuSeconds,
                     failures ? " WITH FAILURES" : "", loadAverage().constData());
         const qint64 written = storageWriteBytes() - written0;
-        std::printf("  threads of the process: %s\n", schedDelta(sched0, schedSample()).constData());
+        const SchedSample sched1 = schedSample();
+        std::printf("  threads of the process: %s\n", schedDelta(sched0, sched1).constData());
+        std::printf("  on-CPU time by thread: %s\n", threadSplit(sched0, sched1, t.stats.spans).constData());
         std::printf("  CPU split: RunMonitor thread %.2f s (%.1f us/span), other threads (Store writer) %.2f s (%.1f us/span)\n",
                     mainCpu, mainCpu * 1e6 / double(t.stats.spans), rate.cpuSeconds - mainCpu,
                     (rate.cpuSeconds - mainCpu) * 1e6 / double(t.stats.spans));
@@ -411,7 +442,8 @@ Rate endToEnd(const Options &o, const Traffic &t, const QString &dir)
     loop.exec();
     const double cpu = processCpuSeconds() - cpu0;
     const double mainCpu = threadCpuSeconds() - mainCpu0;
-    const QByteArray sched = schedDelta(sched0, schedSample());
+    const SchedSample sched1 = schedSample();
+    const QByteArray sched = schedDelta(sched0, sched1);
     phaseMark("e2e end");
     QMetaObject::invokeMethod(
         &context,
@@ -437,6 +469,8 @@ Rate endToEnd(const Options &o, const Traffic &t, const QString &dir)
                 "other threads (decode workers, Store writer) %.2f s\n",
                 mainCpu, r.threadCpuSeconds, cpu - mainCpu - r.threadCpuSeconds);
     std::printf("  threads of the process: %s\n", sched.constData());
+    std::printf("  on-CPU time by thread: %s\n",
+                threadSplit(sched0, sched1, std::max<qint64>(r.spansOk, 1)).constData());
     std::printf("  written to storage: %.0f bytes per span\n",
                 double(storageWriteBytes() - written0) / double(std::max<qint64>(r.spansOk, 1)));
     std::printf("  request latency (send -> 200): p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",

@@ -6,6 +6,7 @@
 #include <QBrush>
 #include <QDateTime>
 #include <QFont>
+#include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -59,6 +60,7 @@ private slots:
     void init();
     void modelCheckerThroughLoadInsertUpdateReset();
     void batchOfNewRunsIsOneInsert();
+    void firstUpdateAfterQuietIsNotDelayed();
     void updatesChangeRowsWithoutInserting();
     void staleAndRepeatedUpdates();
     void pendingUpdatesSurviveReload();
@@ -158,6 +160,31 @@ void TestRunsTableModel::batchOfNewRunsIsOneInsert()
     QCOMPARE(m_model->rowOfRun("run-54"), 54);
     QCOMPARE(m_model->index(54, RunsTableModel::RunIdColumn).data().toString(),
              QStringLiteral("run-54"));
+}
+
+// Leading-edge throttle: after a quiet spell an update is applied on the next turn of the event
+// loop, not kFlushDelayMs later; the next one within kFlushDelayMs waits for the rest of it.
+void TestRunsTableModel::firstUpdateAfterQuietIsNotDelayed()
+{
+    m_model->setRuns(manyRuns(0, 5));
+    QSignalSpy inserted(m_model.get(), &QAbstractItemModel::rowsInserted);
+    QElapsedTimer clock;
+    clock.start();
+    m_model->updateRuns(manyRuns(5, 1));
+    QCOMPARE(inserted.count(), 0); // still not synchronous
+    for (int i = 0; i < 20 && inserted.count() == 0; ++i)
+        QCoreApplication::processEvents();
+    QCOMPARE(inserted.count(), 1);
+    const qint64 firstFlushMs = clock.elapsed();
+
+    m_model->updateRuns(manyRuns(6, 1));
+    for (int i = 0; i < 20; ++i)
+        QCoreApplication::processEvents();
+    if (clock.elapsed() - firstFlushMs < RunsTableModel::kFlushDelayMs / 2)
+        QCOMPARE(inserted.count(), 1); // throttled: at most ~10 flushes a second
+    QTRY_COMPARE(inserted.count(), 2);
+    QVERIFY(clock.elapsed() - firstFlushMs >= RunsTableModel::kFlushDelayMs - 10);
+    QCOMPARE(m_model->rowCount(), 7);
 }
 
 void TestRunsTableModel::updatesChangeRowsWithoutInserting()

@@ -1,4 +1,5 @@
 #include "app/services/RunMonitor.h"
+#include "connectors/observability/OtlpCodec.h"
 #include "connectors/runtime/RuntimeTypes.h"
 #include "models/Store.h"
 
@@ -78,6 +79,7 @@ private slots:
     void init();
     void cleanup();
     void childrenBeforeRootMakeOneRun();
+    void runIdsAreTimeOrderedAndSurviveARestart();
     void anonymousChildrenAreHeldUntilTheirRunIsKnown();
     void heldChildrenBecomeARunAfterTheHoldTime();
     void a2aTaskIdJoinsTraces();
@@ -128,6 +130,35 @@ Result<void> tst_RunMonitor::ingest(std::vector<Span> spans)
     m_monitor->ingestSpans(std::move(spans), [&outcome](const Result<void> &r) { outcome = r; });
     [&] { QTRY_VERIFY_WITH_TIMEOUT(outcome.has_value(), 10000); }();
     return outcome.value_or(Result<void>(makeError(Error::Kind::Timeout, QStringLiteral("no answer"))));
+}
+
+// New runs get ids in creation order ('r' + 15 hex digits); a trace seen again by a new
+// RunMonitor (a restart) joins its run through the Store's run_keys.
+void tst_RunMonitor::runIdsAreTimeOrderedAndSurviveARestart()
+{
+    QVERIFY(ingest({agentSpan(makeSpan(1, 2, 1, "chat", 10, 20))}).ok());
+    QTest::qWait(2);
+    QVERIFY(ingest({agentSpan(makeSpan(2, 2, 1, "chat", 10, 20))}).ok());
+    const auto first = m_store->runIdForKey(RunMonitor::traceKey(Otlp::toHex(traceOf(1))));
+    const auto second = m_store->runIdForKey(RunMonitor::traceKey(Otlp::toHex(traceOf(2))));
+    QVERIFY(first.ok() && first->has_value() && second.ok() && second->has_value());
+    const QByteArray a = **first;
+    const QByteArray b = **second;
+    QCOMPARE(a.size(), 16);
+    QVERIFY(a.startsWith('r'));
+    QVERIFY2(a < b, QByteArray(a + " " + b).constData());
+
+    // Restart: the new monitor knows nothing, the Store does.
+    m_monitor = std::make_unique<RunMonitor>(m_store, PriceTable());
+    Span root = agentSpan(makeSpan(1, 1, -1, "invoke_agent", 0, 40));
+    QVERIFY(ingest({root}).ok());
+    auto runs = m_store->runs({});
+    QVERIFY(runs.ok());
+    QCOMPARE(runs->size(), size_t(2));
+    const auto run = m_store->run(a);
+    QVERIFY(run.ok() && run->has_value());
+    QCOMPARE((*run)->status, RunStatus::Completed);
+    QCOMPARE(m_store->events(a)->size(), size_t(2));
 }
 
 void tst_RunMonitor::childrenBeforeRootMakeOneRun()

@@ -1,7 +1,9 @@
+#include "models/SqliteConnection.h"
 #include "models/Store.h"
 #include "models/StoreSchema.h"
 #include "models/StoreTesting.h"
 
+#include <QFile>
 #include <QFileInfo>
 #include <QProcess>
 #include <QStandardPaths>
@@ -89,6 +91,14 @@ QByteArray spanHex(int n)
     return QByteArray::number(n, 16).rightJustified(16, '0');
 }
 
+// As the Store does for a new file (SqliteConnection alone would create it 0644).
+void createPrivateFileForTest(const QString &path)
+{
+    QFile file(path);
+    if (file.open(QIODevice::WriteOnly))
+        file.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
+}
+
 std::shared_ptr<Store> openStore(const QString &path)
 {
     auto store = Store::open(path);
@@ -109,12 +119,15 @@ private slots:
     void defaultPathIsInTheAppDataFolder();
     void reopenKeepsData();
     void newerSchemaIsRefused();
+    void version1FileIsMigrated();
+    void idsAreStoredAsBytes();
     void readOnlyStoreReadsButDoesNotWrite();
     void notADatabaseIsReported();
     void countersComeFromEvents();
     void approvalsPendingNeverGoesBelowZero();
     void sameSpanIsStoredAndCountedOnce();
     void eventsWithoutSpanIdNeverCollide();
+    void dedupeKeyIsRunStartAndIds();
     void terminalStatusIsNotRegressed();
     void eventForUnknownRunCreatesMinimalRow();
     void runsQueryFiltersAndOrders();
@@ -161,11 +174,14 @@ void tst_Store::schemaIsCreatedAndVersioned()
                                + QByteArray(table) + "'";
         QCOMPARE(rawQuery(path, sql.constData()), QByteArray("1"));
     }
-    for (const char *index : {"runs_started", "runs_updated", "events_span", "events_run_start"}) {
+    for (const char *index : {"runs_started", "runs_updated", "events_run_start"}) {
         const QByteArray sql = "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = '"
                                + QByteArray(index) + "'";
         QCOMPARE(rawQuery(path, sql.constData()), QByteArray("1"));
     }
+    // Version 2: one index on events, which is also the dedupe key.
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events'"),
+             QByteArray("1"));
 }
 
 void tst_Store::defaultPathIsInTheAppDataFolder()
@@ -221,6 +237,103 @@ void tst_Store::newerSchemaIsRefused()
     const auto again = Store::open(path, readOnly);
     QVERIFY(!again.ok());
     QVERIFY(again.error().message.contains(QStringLiteral("newer")));
+}
+
+// A file written by schema version 1 (ids as hex text) opens, migrates to the current version
+// and keeps its events, their ids and their dedupe.
+void tst_Store::version1FileIsMigrated()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("v1.db"));
+    createPrivateFileForTest(path);
+    {
+        auto db = SqliteConnection::open(path, SqliteConnection::Mode::ReadWrite, 5000);
+        QVERIFY(db.ok());
+        const auto version = StoreSchema::migrate(**db, 1);
+        QVERIFY(version.ok());
+        QCOMPARE(*version, 1);
+        const QByteArray sql =
+            "INSERT INTO runs (id, agent, status, started_ms, updated_ms, tool_calls) "
+            "VALUES ('r1', 'billing-agent', 'working', 1000, 1000, 1);"
+            "INSERT INTO run_keys (key, run_id) VALUES ('trace:" + traceHex(1) + "', 'r1');"
+            "INSERT INTO events (id, run_id, trace_id, span_id, parent_span_id, kind, name, start_ns) VALUES "
+            "(1, 'r1', '" + traceHex(1) + "', '" + spanHex(1) + "', NULL, 'agent_invocation', 'root', 1000),"
+            "(2, 'r1', '" + traceHex(1) + "', '" + spanHex(2) + "', '" + spanHex(1) + "', 'tool_call', 'refund', 2000),"
+            "(3, 'r1', '" + traceHex(1) + "', '" + spanHex(2) + "#1', '" + spanHex(2) + "', 'approval_requested', 'approval.requested', 3000),"
+            "(4, 'r1', 'not-a-hex-trace', 'SPAN-FROM-A-TOOL', NULL, 'span', 'odd ids', 4000),"
+            "(5, 'r1', NULL, NULL, NULL, 'operator_action', 'no span', 5000);";
+        QVERIFY((*db)->exec(sql.constData()).ok());
+    }
+    QCOMPARE(rawQuery(path, "PRAGMA user_version"), QByteArray("1"));
+
+    auto store = openStore(path);
+    QVERIFY(store);
+    QCOMPARE(store->schemaVersion(), StoreSchema::kCurrentVersion);
+    QCOMPARE(rawQuery(path, "PRAGMA user_version"), QByteArray::number(StoreSchema::kCurrentVersion));
+    QCOMPARE(rawQuery(path, "SELECT value FROM meta WHERE key = 'schema_version'"),
+             QByteArray::number(StoreSchema::kCurrentVersion));
+
+    const auto events = store->events("r1");
+    QVERIFY(events.ok());
+    QCOMPARE(events->size(), size_t(5));
+    QCOMPARE(events->at(0).id, qint64(1));
+    QCOMPARE(events->at(0).traceId, traceHex(1));
+    QCOMPARE(events->at(0).spanId, spanHex(1));
+    QVERIFY(events->at(0).parentSpanId.isEmpty());
+    QCOMPARE(events->at(1).parentSpanId, spanHex(1));
+    QCOMPARE(events->at(2).spanId, spanHex(2) + "#1");
+    QCOMPARE(events->at(2).parentSpanId, spanHex(2));
+    QCOMPARE(events->at(3).traceId, QByteArray("not-a-hex-trace"));
+    QCOMPARE(events->at(3).spanId, QByteArray("SPAN-FROM-A-TOOL"));
+    QVERIFY(events->at(4).spanId.isEmpty());
+    QCOMPARE(rawQuery(path, "SELECT typeof(trace_id) || ' ' || typeof(span_id) FROM events WHERE id = 2"),
+             QByteArray("blob blob"));
+    QCOMPARE(rawQuery(path, "SELECT typeof(span_id) FROM events WHERE id = 3"), QByteArray("text"));
+    QCOMPARE(store->runIdForKey(QByteArray("trace:" + traceHex(1)))->value_or(QByteArray()), QByteArray("r1"));
+
+    // A span stored by version 1 is still a duplicate when it comes again...
+    WriteBatch again;
+    again.events = {makeEvent("r1", EventKind::ToolCall, traceHex(1), spanHex(2), 2000),
+                    makeEvent("r1", EventKind::Span, "not-a-hex-trace", "SPAN-FROM-A-TOOL", 4000),
+                    makeEvent("r1", EventKind::ToolCall, traceHex(1), spanHex(3), 6000)};
+    auto r = store->write(std::move(again));
+    QVERIFY(r.ok());
+    QCOMPARE(r->eventsDuplicate, 2);
+    QCOMPARE(r->eventsInserted, 1);
+    QCOMPARE(r->runs.front().toolCalls, 2);
+    // ...and new rows go after the migrated ones.
+    QCOMPARE(rawQuery(path, "SELECT max(id) FROM events"), QByteArray("6"));
+}
+
+void tst_Store::idsAreStoredAsBytes()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("breaker.db"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    RunEvent e = makeEvent("r1", EventKind::ToolCall, "0af7651916cd43dd8448eb211c80319c",
+                           "b7ad6b7169203331");
+    e.parentSpanId = "00f067aa0ba902b7";
+    RunEvent upper = makeEvent("r1", EventKind::ToolCall, "0AF7651916CD43DD8448EB211C80319C",
+                               "B7AD6B7169203331");
+    WriteBatch batch;
+    batch.events = {e, upper};
+    auto r = store->write(std::move(batch));
+    QVERIFY(r.ok());
+    QCOMPARE(r->eventsInserted, 2); // upper-case hex is other text, not the same id
+    QCOMPARE(rawQuery(path, "SELECT length(trace_id) || ' ' || length(span_id) || ' ' || "
+                            "length(parent_span_id) FROM events ORDER BY id LIMIT 1"),
+             QByteArray("16 8 8"));
+    QCOMPARE(rawQuery(path, "SELECT typeof(trace_id) FROM events ORDER BY id DESC LIMIT 1"),
+             QByteArray("text"));
+    const auto events = store->events("r1");
+    QVERIFY(events.ok());
+    QCOMPARE(events->size(), size_t(2));
+    QCOMPARE(events->at(0).traceId, e.traceId);
+    QCOMPARE(events->at(0).spanId, e.spanId);
+    QCOMPARE(events->at(0).parentSpanId, e.parentSpanId);
+    QCOMPARE(events->at(1).traceId, upper.traceId);
+    QCOMPARE(events->at(1).spanId, upper.spanId);
 }
 
 void tst_Store::readOnlyStoreReadsButDoesNotWrite()
@@ -391,6 +504,33 @@ void tst_Store::eventsWithoutSpanIdNeverCollide()
     QCOMPARE(r->eventsInserted, 4);
     QCOMPARE(r->runs.front().toolCalls, 2);
     QCOMPARE(*store->eventCount(), 4);
+}
+
+// Schema version 2 dedupes on (run, start time, trace id, span id): what a retried span repeats.
+void tst_Store::dedupeKeyIsRunStartAndIds()
+{
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("breaker.db")));
+    QVERIFY(store);
+    const RunEvent tool = makeEvent("r1", EventKind::ToolCall, traceHex(3), spanHex(4), 5000);
+    WriteBatch first;
+    first.events = {tool};
+    QCOMPARE(store->write(std::move(first))->eventsInserted, 1);
+
+    RunEvent retry = tool; // an exporter's retry: everything the same
+    retry.attributesJson = "{\"k\":\"other\"}";
+    RunEvent laterStart = tool; // not a retry of that span
+    laterStart.startNs += 1;
+    RunEvent otherRun = tool;
+    otherRun.runId = "r2";
+    WriteBatch second;
+    second.events = {retry, laterStart, otherRun};
+    const auto r = store->write(std::move(second));
+    QVERIFY(r.ok());
+    QCOMPARE(r->eventsDuplicate, 1);
+    QCOMPARE(r->eventsInserted, 2);
+    QCOMPARE(store->events("r1")->size(), size_t(2));
+    QCOMPARE(store->events("r1")->front().attributesJson, QByteArray("{\"k\":\"v\"}")); // the first one kept
 }
 
 void tst_Store::terminalStatusIsNotRegressed()
