@@ -142,12 +142,12 @@ constexpr const char kSelectEvents[] =
     "status_code, attributes, input_tokens, output_tokens, cost_micros FROM events "
     "WHERE run_id = ?1 ORDER BY start_ns, id LIMIT ?2";
 
-// The first tool or model call of a run that started at or after ?2 (the cancel verifier's
-// "still active after cancel" evidence); events_run_start serves it.
+// The first tool or model call of a run that was still running at or after ?2 (it ended, or
+// started, then): the cancel verifier's "still active after cancel" evidence.
 constexpr const char kSelectFirstWorkAfter[] =
     "SELECT id, run_id, trace_id, span_id, parent_span_id, kind, name, start_ns, end_ns, "
     "status_code, attributes, input_tokens, output_tokens, cost_micros FROM events "
-    "WHERE run_id = ?1 AND start_ns >= ?2 AND kind IN ('tool_call', 'model_call') "
+    "WHERE run_id = ?1 AND (end_ns >= ?2 OR start_ns >= ?2) AND kind IN ('tool_call', 'model_call') "
     "ORDER BY start_ns LIMIT 1";
 
 constexpr const char kSelectKeyRun[] = "SELECT run_id FROM run_keys WHERE key = ?1";

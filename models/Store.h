@@ -99,7 +99,8 @@ public:
     Result<std::optional<QByteArray>> runIdForKey(QByteArrayView key);
     Result<std::vector<QByteArray>> keysForRun(QByteArrayView runId);
     Result<std::vector<RunEvent>> events(QByteArrayView runId, int limit = 10000);
-    // The first tool_call or model_call event of the run starting at or after startNs.
+    // The first tool_call or model_call event of the run still running at or after startNs
+    // (its end, or its start, is at or after it).
     Result<std::optional<RunEvent>> firstWorkEventAfter(QByteArrayView runId, qint64 startNs);
     Result<qint64> runCount();
     Result<qint64> eventCount();

@@ -168,7 +168,7 @@ void Console::watchRuntimeProviders()
             });
     connect(m_engine->monitor(), &RunMonitor::stillActiveAfterCancel, this,
             [this](const QByteArray &runId, const QString &span, qint64 afterMs) {
-                m_feed->reportProblem(tr("run %1 is still active after cancel: \"%2\" started %3 s after its "
+                m_feed->reportProblem(tr("run %1 is still active after cancel: \"%2\" was running %3 s after its "
                                          "runtime reported it ended")
                                           .arg(QString::fromUtf8(runId), span)
                                           .arg(double(afterMs) / 1000.0, 0, 'f', 1));

@@ -109,12 +109,13 @@ void CancelVerifier::watchTelemetry()
     auto work = m_store->firstWorkEventAfter(m_result.run, leakFromNs);
     if (work.ok() && work.value()) {
         const RunEvent &e = *work.value();
+        const qint64 lastMs = std::max(e.startNs, e.endNs) / 1000000;
         finish(LayerOutcome::Failed,
-               QStringLiteral("still active after cancel: the runtime reported %1, but %2 \"%3\" started %4 s "
-                              "later")
+               QStringLiteral("still active after cancel: the runtime reported %1, but %2 \"%3\" was running "
+                              "%4 s later")
                    .arg(QString::fromUtf8(m_lastState), QString::fromUtf8(toWireName(e.kind)),
                         QString::fromUtf8(e.name))
-                   .arg(double(e.startNs / 1000000 - m_terminalAtMs) / 1000.0, 0, 'f', 1));
+                   .arg(double(lastMs - m_terminalAtMs) / 1000.0, 0, 'f', 1));
         return;
     }
     if (m_clock.elapsed() < m_watchUntilMs) {
@@ -126,8 +127,8 @@ void CancelVerifier::watchTelemetry()
     finish(LayerOutcome::Verified,
            QStringLiteral("%1; read back %2; %3")
                .arg(m_cancelAnswer, QString::fromUtf8(m_lastState),
-                    hadTelemetry ? QStringLiteral("no tool or model call started %1 s or more after it ended")
-                                       .arg(m_deadlines.stillActiveMs / 1000)
+                    hadTelemetry ? QStringLiteral("no tool or model call was running %1 s or more after it ended")
+                                       .arg(double(m_deadlines.stillActiveMs) / 1000.0, 0, 'g', 3)
                                  : QStringLiteral("no telemetry seen for this run, so the runtime's state is the "
                                                   "only evidence")));
 }

@@ -17,7 +17,7 @@ class Store;
 
 // A cancel that is proven (issue 3 item 6; DESIGN.md section 4). Asks the runtime to cancel,
 // reads the run back until the runtime reports a terminal state, then watches the run's
-// telemetry in the Store: a tool or model span that starts 5 s or more after the runtime said
+// telemetry in the Store: a tool or model span still running 5 s or more after the runtime said
 // the run ended means the cancel did not hold ("still active after cancel": failed, with the
 // span as evidence). Outcomes, nothing else: verified, done_unverified, failed.
 class CancelVerifier : public QObject
@@ -29,7 +29,7 @@ public:
         int actMs = 10000;         // to get the cancel accepted
         int verifyMs = 10000;      // more, to see the terminal state and watch the telemetry
         int stillActiveMs = 5000;  // spans starting this long after the terminal state are a leak
-        int settleMs = 2000;       // time for those spans to be exported and stored
+        int settleMs = 5000;       // time for those spans to be exported (OTel JS batches every 5 s)
         int pollMs = 250;
     };
 

@@ -377,8 +377,9 @@ void RunMonitor::applySpan(RunState *run, const Span &span, const QByteArray &tr
     }
 
     // Tool or model work after the runtime called the run finished: the cancel did not hold.
+    const qint64 lastActiveMs = std::max(startMs, endMs);
     if (run->runtimeTerminalMs > 0 && (event.kind == EventKind::ToolCall || event.kind == EventKind::ModelCall)
-        && startMs >= run->runtimeTerminalMs + kStillActiveAfterMs) {
+        && lastActiveMs >= run->runtimeTerminalMs + kStillActiveAfterMs) {
         if (!run->flaggedStillActive) {
             run->flaggedStillActive = true;
             RunEvent alarm;
@@ -394,11 +395,11 @@ void RunMonitor::applySpan(RunState *run, const Span &span, const QByteArray &tr
             alarm.attributesJson = "{\"breaker.evidence.span\":" + jsonString(span.name)
                                    + ",\"breaker.evidence.kind\":\"" + toWireName(event.kind)
                                    + "\",\"breaker.evidence.after_terminal_ms\":"
-                                   + QByteArray::number(startMs - run->runtimeTerminalMs)
+                                   + QByteArray::number(lastActiveMs - run->runtimeTerminalMs)
                                    + ",\"breaker.runtime.provider\":" + jsonString(run->runtimeProvider) + "}";
             events.push_back(std::move(alarm));
             emit stillActiveAfterCancel(run->id, QString::fromUtf8(span.name),
-                                        startMs - run->runtimeTerminalMs);
+                                        lastActiveMs - run->runtimeTerminalMs);
         }
     }
 

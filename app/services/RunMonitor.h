@@ -80,7 +80,7 @@ signals:
     void writeFailed(const QString &message);
     // Every runtime update, after correlation (runId is Breaker's run id).
     void runtimeRunUpdated(const QByteArray &runId, const Breaker::RuntimeRun &update);
-    // Tool or model spans started more than 5 s after the runtime reported the run terminal.
+    // A tool or model span still running 5 s or more after the runtime reported the run ended.
     void stillActiveAfterCancel(const QByteArray &runId, const QString &spanName, qint64 afterMs);
 
 private:

@@ -56,7 +56,7 @@ private:
     std::shared_ptr<Store> m_store;
     std::optional<Profile> m_profile;
     ConnectorFor m_connectorFor;
-    int m_actMs = 10000, m_verifyMs = 10000, m_stillActiveMs = 5000, m_settleMs = 2000;
+    int m_actMs = 10000, m_verifyMs = 10000, m_stillActiveMs = 5000, m_settleMs = 5000;
 };
 
 } // namespace Breaker

@@ -177,7 +177,11 @@ void A2aConnector::finishDiscovery(const Result<A2a::Endpoint> &endpoint)
     const bool v1 = m_endpoint->dialect == A2a::Dialect::V1_0;
     const bool rest = m_endpoint->binding == A2a::Binding::HttpJson;
     m_capabilities = {};
-    m_capabilities.list = v1 || rest; // v0.3 JSON-RPC has no tasks/list
+    // v0.3 has no list: JSON-RPC answers -32601, and a2a-js's v0.3 REST falls through to its
+    // 1.0 router and answers an empty list (tests/data/a2a/README.md) — which would look like
+    // "no tasks". Such runs are learnt from their spans instead (RuntimeService).
+    m_capabilities.list = v1;
+    Q_UNUSED(rest);
     m_capabilities.follow = m_endpoint->streaming;
     m_capabilities.get = true;
     m_capabilities.cancel = true;

@@ -1,0 +1,167 @@
+// The console as an operator uses it, on the embedded sandbox (issue 3, "Done when"): a working
+// sandbox run is cancelled from Run > Cancel run… (reason typed, Cancel run clicked) and the
+// outcome is `verified`; a run of the ignores-cancel scenario is cancelled and the outcome is
+// `failed` with "still active after cancel".
+#include "app/breaker/Console.h"
+#include "connectors/runtime/A2aConnector.h"
+#include "models/Profile.h"
+#include "views/CancelRunDialog.h"
+#include "views/MainWindow.h"
+#include "views/RunsTableModel.h"
+#include "views/RunsTableView.h"
+
+#include <QAction>
+#include <QDirIterator>
+#include <QEventLoop>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+
+using namespace Breaker;
+
+namespace {
+
+QString sandboxProfile(const QString &runtimeRoot)
+{
+    QDirIterator it(runtimeRoot, {QStringLiteral("profile.json")}, QDir::Files, QDirIterator::Subdirectories);
+    return it.hasNext() ? it.next() : QString();
+}
+
+} // namespace
+
+class tst_ConsoleCancel : public QObject
+{
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+    void cancelAWorkingSandboxRun();
+    void cancelARunThatIgnoresIt();
+
+private:
+    const Run *findRun(const std::function<bool(const Run &)> &match) const;
+    void select(const QByteArray &runId);
+    QString cancelThroughTheWindow(const QByteArray &runId, const QString &reason);
+    QTemporaryDir m_home;
+    std::unique_ptr<Console> m_console;
+};
+
+void tst_ConsoleCancel::initTestCase()
+{
+    // Everything this console writes stays in the temporary folder.
+    qputenv("XDG_RUNTIME_DIR", m_home.filePath(QStringLiteral("run")).toUtf8());
+    qputenv("XDG_DATA_HOME", m_home.filePath(QStringLiteral("data")).toUtf8());
+    qputenv("XDG_CONFIG_HOME", m_home.filePath(QStringLiteral("config")).toUtf8());
+    qputenv("XDG_STATE_HOME", m_home.filePath(QStringLiteral("state")).toUtf8());
+    qputenv("BREAKER_SANDBOX", BREAKER_BINARY_DIR "/app/sandbox/breaker-sandbox");
+    QDir().mkpath(m_home.filePath(QStringLiteral("run")));
+    QFile::setPermissions(m_home.filePath(QStringLiteral("run")), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    m_console = std::make_unique<Console>();
+    Console::Options options;
+    options.forceSandbox = true;
+    options.dbPath = m_home.filePath(QStringLiteral("sandbox.db"));
+    auto started = m_console->start(options);
+    QVERIFY2(started.ok(), qPrintable(started.ok() ? QString() : started.error().message));
+    QVERIFY(QTest::qWaitForWindowExposed(m_console->window()));
+}
+
+void tst_ConsoleCancel::cleanupTestCase()
+{
+    m_console.reset(); // stops the sandbox
+}
+
+const Run *tst_ConsoleCancel::findRun(const std::function<bool(const Run &)> &match) const
+{
+    RunsTableModel *model = m_console->window()->runsModel();
+    for (int row = 0; row < model->rowCount(); ++row)
+        if (const Run *run = model->runAt(row); run && match(*run))
+            return run;
+    return nullptr;
+}
+
+void tst_ConsoleCancel::select(const QByteArray &runId)
+{
+    RunsTableView *view = m_console->window()->runsView();
+    const QAbstractItemModel *model = view->model();
+    for (int row = 0; row < model->rowCount(); ++row) {
+        if (model->index(row, 0).data(RunsTableModel::RunIdRole).toByteArray() == runId) {
+            const QRect rect = view->visualRect(model->index(row, RunsTableModel::AgentColumn));
+            view->scrollTo(model->index(row, 0));
+            QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, view->visualRect(model->index(row, RunsTableModel::AgentColumn)).center());
+            Q_UNUSED(rect);
+            return;
+        }
+    }
+}
+
+// Run > Cancel run…, a reason, Cancel run; returns the outcome box's text.
+QString tst_ConsoleCancel::cancelThroughTheWindow(const QByteArray &runId, const QString &reason)
+{
+    MainWindow *window = m_console->window();
+    select(runId);
+    if (!QTest::qWaitFor([&] { return window->cancelRunAction()->isEnabled(); }, 5000))
+        return QStringLiteral("the cancel action stayed disabled");
+    window->cancelRunAction()->trigger();
+    CancelRunDialog *dialog = nullptr;
+    if (!QTest::qWaitFor([&] { return (dialog = window->findChild<CancelRunDialog *>()) && dialog->isVisible(); }, 5000))
+        return QStringLiteral("no confirmation dialog (the run may have no runtime)");
+    QTest::keyClicks(dialog->reasonField(), reason);
+    dialog->cancelRunButton()->click();
+    QMessageBox *box = nullptr;
+    if (!QTest::qWaitFor([&] { return (box = window->findChild<QMessageBox *>(QStringLiteral("cancelOutcome"))) != nullptr; }, 40000))
+        return QStringLiteral("no outcome within 40 s");
+    const QString text = box->text();
+    box->close();
+    delete box;
+    return text;
+}
+
+void tst_ConsoleCancel::cancelAWorkingSandboxRun()
+{
+    // A refund-agent run its runtime reports working (the sandbox's runs last 15-90 s).
+    const Run *run = nullptr;
+    QVERIFY2(QTest::qWaitFor([&] {
+                 run = findRun([](const Run &r) {
+                     return r.agent == "refund-agent" && r.provider == "refund-agent-a2a" && r.status == RunStatus::Working;
+                 });
+                 return run != nullptr;
+             }, 60000),
+             "no working refund-agent run reported by its A2A runtime within 60 s");
+    const QByteArray runId = run->id;
+    const QString text = cancelThroughTheWindow(runId, QStringLiteral("drill: cancel a working run"));
+    QVERIFY2(text.contains(QLatin1String(": verified after")), qPrintable(text));
+    QTRY_VERIFY_WITH_TIMEOUT(findRun([&](const Run &r) { return r.id == runId && r.status == RunStatus::Stopped; }), 10000);
+}
+
+void tst_ConsoleCancel::cancelARunThatIgnoresIt()
+{
+    const QString profilePath = sandboxProfile(m_home.filePath(QStringLiteral("run")));
+    QVERIFY2(!profilePath.isEmpty(), "the sandbox wrote no profile");
+    auto profile = loadProfile(profilePath);
+    QVERIFY(profile.ok());
+    const ProviderConfig *usage = profile->provider(QStringLiteral("usage-analyst-a2a"));
+    QVERIFY(usage);
+    A2aConnector a2a(*usage, {});
+    std::optional<Result<RuntimeRun>> started;
+    a2a.startTask(QStringLiteral("export the usage report"),
+                  QJsonObject{{QStringLiteral("scenario"), QStringLiteral("ignores_cancel")}},
+                  [&](const Result<RuntimeRun> &r) { started = r; });
+    QTRY_VERIFY_WITH_TIMEOUT(started.has_value(), 20000);
+    QVERIFY2(started->ok(), qPrintable(started->ok() ? QString() : started->error().message));
+    const QByteArray taskId = started->value().externalId;
+    const Run *run = nullptr;
+    QVERIFY2(QTest::qWaitFor([&] {
+                 run = findRun([&](const Run &r) { return r.externalIdsJson.contains(taskId) && r.toolCalls > 0; });
+                 return run != nullptr;
+             }, 30000),
+             "the ignores-cancel run did not appear with tool calls within 30 s");
+    const QString text = cancelThroughTheWindow(run->id, QStringLiteral("drill: the export ignores cancels"));
+    QVERIFY2(text.contains(QLatin1String(": failed after")), qPrintable(text));
+    QVERIFY2(text.contains(QLatin1String("still active after cancel")), qPrintable(text));
+}
+
+QTEST_MAIN(tst_ConsoleCancel)
+#include "tst_console_cancel.moc"
