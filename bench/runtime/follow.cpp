@@ -27,6 +27,7 @@
 #include <QTimer>
 
 #include <algorithm>
+#include <deque>
 #include <cstdio>
 #include <vector>
 
@@ -40,12 +41,15 @@ struct FakeTask
     QString context;
     qint64 tsMs = 0;
     int step = 0;
+    QString timestamp; // iso(tsMs), kept with it
+    QString cursor;    // "<timestamp>|<id>", a2a-js's page token
+    void touch(qint64 ms)
+    {
+        tsMs = ms;
+        timestamp = QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs);
+        cursor = timestamp + QLatin1Char('|') + id;
+    }
 };
-
-QString iso(qint64 ms)
-{
-    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs);
-}
 
 double percentile(std::vector<qint64> v, double p)
 {
@@ -78,7 +82,7 @@ int main(int argc, char *argv[])
     for (int i = 0; i < taskCount; ++i) {
         tasks[size_t(i)].id = QStringLiteral("task-%1").arg(i, 5, 10, QLatin1Char('0'));
         tasks[size_t(i)].context = QStringLiteral("ctx-%1").arg(i % 17);
-        tasks[size_t(i)].tsMs = start;
+        tasks[size_t(i)].touch(start);
     }
     Net::HttpServer server;
     qint64 listCalls = 0;
@@ -117,7 +121,7 @@ int main(int argc, char *argv[])
         if (!token.isEmpty()) {
             from = list.size();
             for (size_t i = 0; i < list.size(); ++i)
-                if (QStringLiteral("%1|%2").arg(iso(list[i]->tsMs), list[i]->id) == token)
+                if (list[i]->cursor == token)
                     from = i + 1;
         }
         const size_t pageSize = size_t(std::clamp(params.value(QLatin1String("pageSize")).toInt(50), 1, 100));
@@ -128,11 +132,10 @@ int main(int argc, char *argv[])
                                     {QStringLiteral("contextId"), t.context},
                                     {QStringLiteral("status"),
                                      QJsonObject{{QStringLiteral("state"), QStringLiteral("TASK_STATE_WORKING")},
-                                                 {QStringLiteral("timestamp"), iso(t.tsMs)}}}});
+                                                 {QStringLiteral("timestamp"), t.timestamp}}}});
         }
         const size_t end = std::min(list.size(), from + pageSize);
-        const QString next = end < list.size() && end > from ? QStringLiteral("%1|%2").arg(iso(list[end - 1]->tsMs), list[end - 1]->id)
-                                                             : QString();
+        const QString next = end < list.size() && end > from ? list[end - 1]->cursor : QString();
         reply.insert(QStringLiteral("result"), QJsonObject{{QStringLiteral("tasks"), page},
                                                            {QStringLiteral("nextPageToken"), next},
                                                            {QStringLiteral("pageSize"), int(pageSize)},
@@ -166,18 +169,32 @@ int main(int argc, char *argv[])
     QObject::connect(&connector, &RuntimeConnector::runUpdated, &monitor,
                      [&monitor](const RuntimeRun &run) { monitor.ingestRuntime(run, QByteArray("bench-agent")); });
 
+    // Every change waits in two queues (Store, table) until a commit or a row shows that task
+    // at that change or a newer one; its lag is the time from the change to then. A change
+    // overtaken by a newer one before Breaker saw it counts when the newer one is shown.
+    QHash<QByteArray, QByteArray> taskOfRun;
+    QHash<QByteArray, std::deque<qint64>> pendingStore;
+    QHash<QByteArray, std::deque<qint64>> pendingTable;
     std::vector<qint64> storeLag;
     std::vector<qint64> tableLag;
+    auto settle = [](std::deque<qint64> &pending, qint64 shownMs, qint64 now, std::vector<qint64> &lags) {
+        while (!pending.empty() && pending.front() <= shownMs) {
+            lags.push_back(now - pending.front());
+            pending.pop_front();
+        }
+    };
+    QObject::connect(&monitor, &RunMonitor::runtimeRunUpdated,
+                     [&](const QByteArray &runId, const RuntimeRun &update) { taskOfRun.insert(runId, update.externalId); });
     QObject::connect(&monitor, &RunMonitor::runsCommitted, [&](const std::vector<Run> &runs) {
         const qint64 now = QDateTime::currentMSecsSinceEpoch();
         for (const Run &r : runs)
-            storeLag.push_back(now - r.updatedMs);
+            settle(pendingStore[taskOfRun.value(r.id)], r.updatedMs, now, storeLag);
     });
     QObject::connect(&model, &RunsTableModel::runsChanged, [&](const QList<QByteArray> &ids) {
         const qint64 now = QDateTime::currentMSecsSinceEpoch();
         for (const QByteArray &id : ids)
             if (const Run *r = model.runById(id))
-                tableLag.push_back(now - r->updatedMs);
+                settle(pendingTable[taskOfRun.value(id)], r->updatedMs, now, tableLag);
     });
 
     // 2,000 changes a second, in 10 ms ticks, round robin over the tasks.
@@ -192,8 +209,10 @@ int main(int argc, char *argv[])
         const qint64 now = QDateTime::currentMSecsSinceEpoch();
         for (; changes < due; ++changes) {
             FakeTask &t = tasks[next];
-            t.tsMs = now;
+            t.touch(now);
             ++t.step;
+            pendingStore[t.id.toUtf8()].push_back(now);
+            pendingTable[t.id.toUtf8()].push_back(now);
             next = (next + 1) % tasks.size();
         }
     });
@@ -204,7 +223,9 @@ int main(int argc, char *argv[])
     connector.stopFollowing();
     store.value()->flush();
 
-    // Skip the first 3 s (start-up: the first poll lists everything).
+    qint64 unseen = 0;
+    for (const auto &q : std::as_const(pendingTable))
+        unseen += qint64(q.size());
     auto runsCount = store.value()->runCount();
     std::printf("bench_runtime_follow: %d tasks, %d status changes/s for %d s, poll %s\n", taskCount, rate, seconds,
                 parser.isSet(QStringLiteral("poll-ms")) ? qPrintable(parser.value(QStringLiteral("poll-ms")) + QStringLiteral(" ms"))
@@ -215,6 +236,7 @@ int main(int argc, char *argv[])
                 percentile(storeLag, 0.5), percentile(storeLag, 0.99), percentile(storeLag, 1.0), storeLag.size());
     std::printf("  lag change -> runs table row: p50 %.0f ms, p99 %.0f ms, max %.0f ms (%zu samples)\n",
                 percentile(tableLag, 0.5), percentile(tableLag, 0.99), percentile(tableLag, 1.0), tableLag.size());
+    std::printf("  changes not yet in the table when the run ended: %lld (the last poll interval's)\n", unseen);
     std::printf("  target: table lag p99 <= 1000 ms: %s\n", percentile(tableLag, 0.99) <= 1000 ? "met" : "NOT met");
     return 0;
 }

@@ -539,11 +539,11 @@ void A2aConnector::poll()
             setLinkState(LinkState::Connected, m_capabilities.dialect + QStringLiteral(" (no task list; runs are followed from telemetry)"));
             return;
         }
-        pollPage({}, m_watermarkMs == 0 ? kFirstPollPages : kPollPages, m_watermarkMs);
+        pollPage({}, m_watermarkMs == 0 ? kFirstPollPages : kPollPages, m_watermarkMs, 0);
     });
 }
 
-void A2aConnector::pollPage(const QByteArray &pageToken, int pagesLeft, qint64 newestSeen)
+void A2aConnector::pollPage(const QByteArray &pageToken, int pagesLeft, qint64 newestSeen, qint64 oldestSeen)
 {
     QJsonObject params{{QStringLiteral("pageSize"), kListPageSize}, {QStringLiteral("historyLength"), 0}};
     if (!pageToken.isEmpty())
@@ -552,21 +552,26 @@ void A2aConnector::pollPage(const QByteArray &pageToken, int pagesLeft, qint64 n
     if (after > 0)
         params.insert(QStringLiteral("statusTimestampAfter"),
                       QDateTime::fromMSecsSinceEpoch(after, Qt::UTC).toString(Qt::ISODateWithMs));
-    call(A2a::Op::List, {}, params, [this, pagesLeft, newestSeen, after](const Result<QJsonObject> &r) {
+    call(A2a::Op::List, {}, params,
+         [this, pagesLeft, newestSeen, oldestSeen, after, pageToken](const Result<QJsonObject> &r) {
         if (!r) {
             m_pollInFlight = false;
             pollFailed(r.error());
             return;
         }
         qint64 newest = newestSeen;
+        qint64 oldest = oldestSeen;
         bool allOlder = true;
-        for (const QJsonValue &v : r->value(QLatin1String("tasks")).toArray()) {
+        const QJsonArray tasks = r->value(QLatin1String("tasks")).toArray();
+        for (const QJsonValue &v : tasks) {
             auto run = A2a::parseTask(v.toObject());
             if (!run) {
                 qCWarning(lcRuntime) << m_provider << "listed a malformed task:" << run.error().message;
                 continue;
             }
             newest = std::max(newest, run->updatedMs);
+            if (run->updatedMs > 0)
+                oldest = oldest == 0 ? run->updatedMs : std::min(oldest, run->updatedMs);
             if (run->updatedMs == 0 || run->updatedMs > after)
                 allOlder = false;
             reportTask(complete(*run));
@@ -575,11 +580,17 @@ void A2aConnector::pollPage(const QByteArray &pageToken, int pagesLeft, qint64 n
         // A server that ignores statusTimestampAfter still lists newest first: stop at a page
         // that holds nothing newer than the watermark.
         if (!next.isEmpty() && pagesLeft > 1 && !(after > 0 && allOlder)) {
-            pollPage(next, pagesLeft - 1, newest);
+            pollPage(next, pagesLeft - 1, newest, oldest);
             return;
         }
+        // Complete when the list ended (or reached what was already seen). a2a-js's page
+        // token names the last task of the page; when that task changed meanwhile the next page
+        // comes back empty, and the page limit may cut a long list: then only what is newer
+        // than the oldest task seen is known to be covered, and the watermark stops there.
+        const bool cursorLost = !pageToken.isEmpty() && tasks.isEmpty();
+        const bool cut = !next.isEmpty() && pagesLeft <= 1 && !(after > 0 && allOlder);
         m_pollInFlight = false;
-        m_watermarkMs = std::max(m_watermarkMs, newest);
+        m_watermarkMs = std::max(m_watermarkMs, (cursorLost || cut) ? oldest : newest);
         m_failures = 0;
         setLinkState(LinkState::Connected, m_capabilities.dialect);
         if (m_following)
