@@ -711,13 +711,18 @@ void LangGraphConnector::openStream(const QByteArray &externalId)
     };
     stream.onBytes = [this, externalId, watch, refresh](const QByteArray &chunk) {
         watch->attempts = 0;
+        if (linkState() == LinkState::Degraded) // the server answers again
+            setLinkState(LinkState::Connected, m_capabilities.dialect);
         for (const SseEvent &event : watch->parser.feed(chunk)) {
             const QJsonValue data = QJsonDocument::fromJson(event.data).object();
             if (event.type == "error") {
+                // {error, message} for a failed run; the bare text "Run not found" for a run
+                // the server does not know (it still answers 200 with a stream).
                 const QJsonObject e = data.toObject();
-                qCInfo(lcRuntime) << m_provider << "run" << externalId << "stream error:"
-                                  << e.value(QLatin1String("error")).toString()
-                                  << e.value(QLatin1String("message")).toString();
+                const QString words = e.isEmpty() ? QString::fromUtf8(event.data)
+                                                  : e.value(QLatin1String("error")).toString() + QStringLiteral(": ")
+                                                        + e.value(QLatin1String("message")).toString();
+                qCInfo(lcRuntime) << m_provider << "run" << externalId << "stream error:" << words;
                 refresh(false);
             } else if (event.type == "metadata" || event.type == "end"
                        || !LangGraph::interruptsFromStreamData(data).empty()) {

@@ -176,6 +176,7 @@ await call('run-get-unknown', 'GET', `/threads/${t1}/runs/${nobody}`);
 await call('thread-get-unknown', 'GET', `/threads/${nobody}`);
 await call('thread-state-unknown', 'GET', `/threads/${nobody}/state`);
 await call('runs-list-unknown-thread', 'GET', `/threads/${nobody}/runs?limit=10`);
+await call('run-join-unknown', 'GET', `/threads/${t1}/runs/${nobody}/stream`);
 await call('run-get-not-a-uuid', 'GET', `/threads/${t1}/runs/not-a-uuid`);
 await call('cancel-unknown', 'POST', `/threads/${t1}/runs/${nobody}/cancel?action=interrupt`);
 await call('cancel-bad-action', 'POST', `/threads/${t1}/runs/${r1}/cancel?action=explode`);

@@ -443,6 +443,8 @@ void tst_LangGraphCodec::streams_data()
         QTest::addRow("resumed after id 2 /%d", chunk)
             << s("run-join-slow-last-event-id-2.sse") << QByteArray("values") << QByteArray("values")
             << QByteArray("5") << chunk;
+        QTest::addRow("unknown run: 200 and an error event /%d", chunk)
+            << s("run-join-unknown.sse") << QByteArray("error") << QByteArray("error") << QByteArray() << chunk;
         QTest::addRow("error event /%d", chunk) << s("run-stream-bad-resume.sse") << QByteArray("metadata")
                                                          << QByteArray("error") << QByteArray("2") << chunk;
     }
@@ -466,7 +468,9 @@ void tst_LangGraphCodec::streams()
     QCOMPARE(events.front().type, firstType);
     QCOMPARE(events.back().type, lastType);
     QCOMPARE(parser.lastEventId(), lastId); // what a reconnect sends as Last-Event-ID
-    if (lastType == "error") {
+    if (file == s("run-join-unknown.sse"))
+        QCOMPARE(events.back().data, QByteArray("\"Run not found\"")); // a JSON string, not {error, message}
+    else if (lastType == "error") {
         const QJsonObject e = QJsonDocument::fromJson(events.back().data).object();
         QVERIFY(e.value(QLatin1String("message")).toString().contains(s("unexpected resume value")));
     }
