@@ -3,6 +3,7 @@
 #include "app/services/RunMonitor.h"
 #include "app/services/Secrets.h"
 #include "connectors/runtime/A2aConnector.h"
+#include "connectors/runtime/LangGraphConnector.h"
 #include "models/Logging.h"
 
 #include <QJsonDocument>
@@ -35,7 +36,7 @@ RuntimeService::~RuntimeService() = default;
 
 bool RuntimeService::isSupportedKind(const QString &kind)
 {
-    return kind == QLatin1String("a2a");
+    return kind == QLatin1String("a2a") || kind == QLatin1String("langgraph");
 }
 
 Result<RuntimeConnector *> RuntimeService::makeConnector(const ProviderConfig &provider, QObject *parent)
@@ -56,6 +57,8 @@ Result<RuntimeConnector *> RuntimeService::makeConnector(const ProviderConfig &p
         }
         bearer = secret.value();
     }
+    if (provider.kind == QLatin1String("langgraph")) // api_key goes out as x-api-key
+        return static_cast<RuntimeConnector *>(new LangGraphConnector(provider, bearer, parent));
     return static_cast<RuntimeConnector *>(new A2aConnector(provider, bearer, parent));
 }
 

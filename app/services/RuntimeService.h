@@ -30,7 +30,7 @@ public:
 
     RuntimeConnector *connector(const QByteArray &providerName) const;
     QList<QByteArray> providerNames() const { return m_connectors.keys(); }
-    // Why a runtime provider has no connector ("langgraph: not supported yet", a secret that
+    // Why a runtime provider has no connector ("cloudflare-agents: not supported yet", a secret that
     // does not resolve, ...); empty when it has one.
     QString unavailableReason(const QByteArray &providerName) const;
 
