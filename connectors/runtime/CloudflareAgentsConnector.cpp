@@ -4,6 +4,9 @@
 #include "models/Profile.h"
 
 #include <QDateTime>
+#include <QFile>
+#include <QNetworkProxy>
+#include <QSslCertificate>
 #include <QJsonDocument>
 #include <QNetworkRequest>
 #include <QWebSocket>
@@ -47,6 +50,28 @@ CloudflareAgentsConnector::CloudflareAgentsConnector(const ProviderConfig &confi
         m_configError = makeError(Error::Kind::Invalid, QStringLiteral("%1: %2").arg(provider, probe.error().message),
                                   provider);
         return;
+    }
+    m_ssl = QSslConfiguration::defaultConfiguration(); // peer verification stays VerifyPeer
+    if (!config.caFile.isEmpty()) {
+        QFile file(config.caFile);
+        const QList<QSslCertificate> certs = file.open(QIODevice::ReadOnly)
+                                                 ? QSslCertificate::fromData(file.readAll(), QSsl::Pem)
+                                                 : QList<QSslCertificate>();
+        if (certs.isEmpty()) {
+            m_configError = makeError(Error::Kind::Invalid,
+                                      file.isOpen() ? QStringLiteral("%1: ca_file %2 holds no PEM certificate")
+                                                          .arg(provider, config.caFile)
+                                                    : QStringLiteral("%1: cannot read ca_file %2: %3")
+                                                          .arg(provider, config.caFile, file.errorString()),
+                                      provider);
+            return;
+        }
+        m_ssl.addCaCertificates(certs);
+    }
+    if (config.proxy.isValid() && !config.proxy.isEmpty()) {
+        const bool socks = config.proxy.scheme().startsWith(QLatin1String("socks"));
+        m_proxy = QNetworkProxy(socks ? QNetworkProxy::Socks5Proxy : QNetworkProxy::HttpProxy,
+                                config.proxy.host(), quint16(config.proxy.port(socks ? 1080 : 8080)));
     }
     for (const QString &text : selectors) {
         auto selector = Cloudflare::parseSelector(text);
@@ -178,6 +203,7 @@ void CloudflareAgentsConnector::open(Link *link)
         link->retry->stop();
     link->open = false;
     link->ready = false;
+    link->closing = false;
     auto *socket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
     link->socket = socket;
     if (!link->handshake) {
@@ -232,6 +258,9 @@ void CloudflareAgentsConnector::open(Link *link)
         }
         onClosed(link, words);
     });
+    socket->setSslConfiguration(m_ssl);
+    if (m_proxy)
+        socket->setProxy(*m_proxy);
     QNetworkRequest request(link->url);
     if (!m_bearer.isEmpty())
         request.setRawHeader("Authorization", "Bearer " + m_bearer);

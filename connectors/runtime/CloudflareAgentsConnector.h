@@ -5,6 +5,8 @@
 
 #include <QHash>
 #include <QJsonArray>
+#include <QNetworkProxy>
+#include <QSslConfiguration>
 #include <QPointer>
 #include <QSet>
 #include <QTimer>
@@ -132,6 +134,8 @@ private:
     QByteArray m_bearer;
     QString m_stopMethod;
     QStringList m_selectors;
+    QSslConfiguration m_ssl;
+    std::optional<QNetworkProxy> m_proxy;
     int m_timeoutMs = 10000;
     int m_backoffUnitMs = 1000;
     RuntimeCapabilities m_capabilities;
