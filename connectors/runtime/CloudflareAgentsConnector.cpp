@@ -232,7 +232,9 @@ void CloudflareAgentsConnector::open(Link *link)
         if (link->socket == socket)
             onText(link, text);
     });
-    connect(socket, &QWebSocket::disconnected, this, [this, link, socket] {
+    // Qt 6.4 does not always follow a failed handshake (an HTTP 400 on a kept-alive
+    // connection) with disconnected(): an error before connected() ends the attempt.
+    const auto ended = [this, link, socket] {
         if (link->socket != socket)
             return;
         if (!link->open) {
@@ -257,6 +259,13 @@ void CloudflareAgentsConnector::open(Link *link)
                 words += QStringLiteral(" (%1)").arg(socket->errorString());
         }
         onClosed(link, words);
+    };
+    connect(socket, &QWebSocket::disconnected, this, ended);
+    // Qt 6.4 does not always follow a failed handshake (an HTTP 400 on a kept-alive
+    // connection) with disconnected(): an error before connected() ends the attempt.
+    connect(socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this, [link, socket, ended](QAbstractSocket::SocketError) {
+        if (link->socket == socket && !link->open)
+            ended();
     });
     socket->setSslConfiguration(m_ssl);
     if (m_proxy)
