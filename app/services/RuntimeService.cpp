@@ -4,6 +4,7 @@
 #include "app/services/Secrets.h"
 #include "connectors/runtime/A2aConnector.h"
 #include "connectors/runtime/LangGraphConnector.h"
+#include "connectors/runtime/CloudflareAgentsConnector.h"
 #include "models/Logging.h"
 
 #include <QJsonDocument>
@@ -36,10 +37,22 @@ RuntimeService::~RuntimeService() = default;
 
 bool RuntimeService::isSupportedKind(const QString &kind)
 {
-    return kind == QLatin1String("a2a") || kind == QLatin1String("langgraph");
+    return kind == QLatin1String("a2a") || kind == QLatin1String("langgraph")
+           || kind == QLatin1String("cloudflare-agents");
 }
 
-Result<RuntimeConnector *> RuntimeService::makeConnector(const ProviderConfig &provider, QObject *parent)
+QStringList RuntimeService::runtimeSelectors(const Profile &profile, const QString &providerName)
+{
+    QStringList out;
+    for (const AgentConfig &a : profile.agents) {
+        if (a.runtimeProvider == providerName && !a.runtimeAgent.isEmpty() && !out.contains(a.runtimeAgent))
+            out << a.runtimeAgent;
+    }
+    return out;
+}
+
+Result<RuntimeConnector *> RuntimeService::makeConnector(const ProviderConfig &provider, QObject *parent,
+                                                         const QStringList &selectors)
 {
     if (!isSupportedKind(provider.kind))
         return makeError(Error::Kind::Invalid,
@@ -59,6 +72,8 @@ Result<RuntimeConnector *> RuntimeService::makeConnector(const ProviderConfig &p
     }
     if (provider.kind == QLatin1String("langgraph")) // api_key goes out as x-api-key
         return static_cast<RuntimeConnector *>(new LangGraphConnector(provider, bearer, parent));
+    if (provider.kind == QLatin1String("cloudflare-agents"))
+        return static_cast<RuntimeConnector *>(new CloudflareAgentsConnector(provider, bearer, selectors, parent));
     return static_cast<RuntimeConnector *>(new A2aConnector(provider, bearer, parent));
 }
 
@@ -71,14 +86,15 @@ void RuntimeService::applyProfile(const Profile &profile)
             continue;
         const QByteArray name = p.name.toUtf8();
         wanted.insert(name);
-        const QByteArray signature = configSignature(p);
+        const QStringList selectors = runtimeSelectors(profile, p.name);
+        const QByteArray signature = configSignature(p) + '|' + selectors.join(QLatin1Char(',')).toUtf8();
         if (m_configs.value(name) == signature && (m_connectors.contains(name) || m_unavailable.contains(name)))
             continue;
         if (RuntimeConnector *old = m_connectors.take(name))
             old->deleteLater();
         m_unavailable.remove(name);
         m_configs.insert(name, signature);
-        auto made = makeConnector(p, this);
+        auto made = makeConnector(p, this, selectors);
         if (!made.ok()) {
             m_unavailable.insert(name, made.error().message);
             qCWarning(lcRuntime) << made.error().message;

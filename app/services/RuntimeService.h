@@ -37,7 +37,13 @@ public:
     // The connector kinds built so far.
     static bool isSupportedKind(const QString &kind);
     // A connector for one provider (secrets resolved), or the reason there is none.
-    static Result<RuntimeConnector *> makeConnector(const ProviderConfig &provider, QObject *parent);
+    // `selectors`: the agent selectors bound to it (runtimeSelectors); a cloudflare-agents
+    // connector follows and lists those instances. Without them it still reaches any run id.
+    static Result<RuntimeConnector *> makeConnector(const ProviderConfig &provider, QObject *parent,
+                                                    const QStringList &selectors = {});
+    // The "agent" selectors of the profile's agents whose runtime is this provider, in file
+    // order, without duplicates.
+    static QStringList runtimeSelectors(const Profile &profile, const QString &providerName);
 
 signals:
     void providerStateChanged(const QByteArray &provider, Breaker::RuntimeConnector::LinkState state,
