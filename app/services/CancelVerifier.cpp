@@ -44,6 +44,11 @@ void CancelVerifier::cancel(StopLayerResult result, const QByteArray &externalId
             return;
         if (!r.ok()) {
             const Error &e = r.error();
+            // A runtime without a way to stop this run (a Cloudflare agent without stop_method).
+            if (e.message.startsWith(QLatin1String("skipped_not_configured:"))) {
+                finish(LayerOutcome::SkippedNotConfigured, e.message);
+                return;
+            }
             if (e.kind == Error::Kind::Conflict) {
                 // Not cancelable: it may have ended by itself. Read it back to tell.
                 m_cancelAnswer = QStringLiteral("cancel refused: %1").arg(e.message);

@@ -155,6 +155,8 @@ void tst_CancelVerifier::outcomes_data()
     QTest::newRow("task vanished") << 4 << int(LayerOutcome::Failed) << QStringLiteral("Task not found: task-1");
     QTest::newRow("had already ended") << 5 << int(LayerOutcome::Verified) << QStringLiteral("had already ended (TASK_STATE_COMPLETED)");
     QTest::newRow("provider down") << 6 << int(LayerOutcome::Failed) << QStringLiteral("scripted is unreachable");
+    QTest::newRow("no way to stop it") << 7 << int(LayerOutcome::SkippedNotConfigured)
+                                       << QStringLiteral("no stop_method in the profile for scripted");
 }
 
 void tst_CancelVerifier::outcomes()
@@ -189,6 +191,10 @@ void tst_CancelVerifier::outcomes()
         runtime.cancelAnswer = Result<RuntimeRun>(makeError(Error::Kind::Conflict,
             QStringLiteral("scripted answered TaskNotCancelable (-32002): Task not cancelable"), QStringLiteral("scripted")));
         runtime.reads = {task(RunStatus::Completed, "TASK_STATE_COMPLETED", now)};
+        break;
+    case 7:
+        runtime.cancelAnswer = Result<RuntimeRun>(makeError(Error::Kind::Invalid,
+            QStringLiteral("skipped_not_configured: no stop_method in the profile for scripted"), QStringLiteral("scripted")));
         break;
     case 6:
         runtime.cancelAnswer = Result<RuntimeRun>(makeError(Error::Kind::Unavailable,
