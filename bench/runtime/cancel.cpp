@@ -119,7 +119,7 @@ int main(int argc, char *argv[])
                     percentile(rtt, 0.99), percentile(rtt, 1.0));
     }
 
-    // Time to verified: the cancel, the read-back, then the 5 s telemetry watch (+2 s settle).
+    // Time to verified: the cancel, the read-back, then the 5 s telemetry watch (+5 s for export).
     QTemporaryDir dir;
     auto store = Store::open(dir.filePath(QStringLiteral("bench.db")));
     ProviderConfig config;
@@ -151,8 +151,8 @@ int main(int argc, char *argv[])
         }
         toVerified.push_back(double(out->ms));
     }
-    std::printf("  time to verified (A2A 1.0 JSON-RPC, %d runs): p50 %.0f ms, max %.0f ms — of which 7,000 ms is the\n"
-                "  telemetry watch of DESIGN.md section 4 (5 s of no tool/model spans + 2 s for export)\n",
+    std::printf("  time to verified (A2A 1.0 JSON-RPC, %d runs): p50 %.0f ms, max %.0f ms — of which 10,000 ms is the\n"
+                "  telemetry watch of DESIGN.md section 4 (5 s of no tool/model call + 5 s for its export)\n",
                 verifications, percentile(toVerified, 0.5), percentile(toVerified, 1.0));
     peer.terminate();
     peer.waitForFinished(5000);
