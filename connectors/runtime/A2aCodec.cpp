@@ -162,6 +162,10 @@ Result<Endpoint> chooseEndpoint(const QByteArray &cardJson, const QUrl &cardUrl,
             return;
         Endpoint e;
         e.url = cardUrl.resolved(QUrl(url));
+        // An interface Breaker cannot reach over HTTP(S) is not a candidate (found by fuzz_a2a).
+        if (!e.url.isValid() || e.url.host().isEmpty()
+            || (e.url.scheme() != QLatin1String("http") && e.url.scheme() != QLatin1String("https")))
+            return;
         e.dialect = dialect;
         e.binding = *binding;
         e.tenant = tenant;

@@ -123,6 +123,14 @@ void tst_A2aCodec::cardErrors()
         cardUrl, cardUrl);
     QVERIFY(!grpcOnly.ok());
     QVERIFY(grpcOnly.error().message.contains(s("gRPC is not supported")));
+    // An interface that is not reachable over HTTP(S) is never chosen (fuzz_a2a found one).
+    auto notHttp = A2a::chooseEndpoint(
+        R"({"name":"x","supportedInterfaces":[{"url":"ftp://h/a2a","protocolBinding":"JSONRPC","protocolVersion":"1.0"},
+            {"url":"http://","protocolBinding":"JSONRPC","protocolVersion":"1.0"}]})",
+        cardUrl, cardUrl);
+    QVERIFY(!notHttp.ok());
+    QVERIFY2(notHttp.error().message.contains(s("offers no JSON-RPC or HTTP+JSON interface")),
+             qPrintable(notHttp.error().message));
     auto neither = A2a::chooseEndpoint(R"({"name":"x"})", cardUrl, cardUrl);
     QVERIFY(!neither.ok());
     QVERIFY(neither.error().message.contains(s("supportedInterfaces")));
