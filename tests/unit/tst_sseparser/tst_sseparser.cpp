@@ -59,7 +59,7 @@ void tst_SseParser::framing_data()
                                                      << sl({"message|9|c"});
     QTest::newRow("empty-id-resets") << QByteArray("id: 3\ndata: a\n\nid\ndata: b\n\n")
                                      << sl({"message|3|a", "message||b"});
-    QTest::newRow("id-with-nul-ignored") << QByteArray("id: 1\ndata: a\n\nid: x\0y\ndata: b\n\n", 35)
+    QTest::newRow("id-with-nul-ignored") << QByteArray("id: 1\ndata: a\n\nid: x\0y\ndata: b\n\n", 32)
                                          << sl({"message|1|a", "message|1|b"});
     QTest::newRow("only-one-space-stripped") << QByteArray("data:  two spaces\n\n")
                                              << sl({"message|| two spaces"});
