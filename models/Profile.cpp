@@ -706,8 +706,11 @@ const std::vector<KindSpec> &kindSpecs()
                      {url},
                      UrlSchemes::HttpOrWebSocket});
         s.push_back({QStringLiteral("agentcore"), runtime, {url, apiKey}, {url}});
-        for (const char *k : {"oauth2", "auth0", "okta", "entra", "workos", "keycloak"})
+        for (const char *k : {"oauth2", "auth0", "entra", "workos", "keycloak"})
             s.push_back({QString::fromLatin1(k), identity, identityKeys, identityRequired});
+        // Okta's admin API (sessions with their OAuth tokens) takes an API token (SSWS).
+        s.push_back({QStringLiteral("okta"), identity, identityKeys + QStringList{apiKey},
+                     identityRequired});
         // Stripe's API has one well-known base URL; url is there for the sandbox and fakes.
         s.push_back({QStringLiteral("stripe-issuing"),
                      QStringLiteral("payment"),
@@ -1552,16 +1555,27 @@ private:
                     if (const auto l = stringArray(value, p))
                         agent.principals = *l;
                 } else if (m.key == u"identity") {
-                    const QStringList keys = {QStringLiteral("provider"), QStringLiteral("token")};
+                    const QStringList keys = {QStringLiteral("provider"),
+                                              QStringLiteral("token"),
+                                              QStringLiteral("subject"),
+                                              QStringLiteral("client_id")};
                     agent.identityProvider = readBinding(
                         value,
                         p,
                         QStringLiteral("identity"),
                         QStringLiteral("identity"),
                         [&](const JsonMember &f, const QString &fp) {
-                            if (f.key != u"token")
+                            if (f.key == u"token") {
+                                agent.identityToken = secret(f.value, fp);
+                            } else if (f.key == u"subject") {
+                                if (const auto s = nonEmptyString(f.value, fp))
+                                    agent.identitySubject = *s;
+                            } else if (f.key == u"client_id") {
+                                if (const auto s = nonEmptyString(f.value, fp))
+                                    agent.identityClientId = *s;
+                            } else {
                                 return false;
-                            agent.identityToken = secret(f.value, fp);
+                            }
                             return true;
                         },
                         keys);
@@ -1581,17 +1595,22 @@ private:
                         },
                         keys);
                 } else if (m.key == u"tools") {
-                    const QStringList keys = {QStringLiteral("provider"), QStringLiteral("names")};
+                    const QStringList keys = {
+                        QStringLiteral("provider"), QStringLiteral("names"), QStringLiteral("key")};
                     agent.toolsProvider = readBinding(
                         value,
                         p,
                         QStringLiteral("tools"),
                         QStringLiteral("tools"),
                         [&](const JsonMember &f, const QString &fp) {
-                            if (f.key != u"names")
+                            if (f.key == u"names") {
+                                if (const auto l = stringArray(f.value, fp))
+                                    agent.toolNames = *l;
+                            } else if (f.key == u"key") {
+                                agent.toolsKey = secret(f.value, fp);
+                            } else {
                                 return false;
-                            if (const auto l = stringArray(f.value, fp))
-                                agent.toolNames = *l;
+                            }
                             return true;
                         },
                         keys);

@@ -70,10 +70,13 @@ struct AgentConfig
     QStringList principals;
     QString identityProvider;
     std::optional<SecretRef> identityToken;
+    QString identitySubject;  // the token's subject (user id) where an admin API needs it
+    QString identityClientId; // the agent's OAuth client id, likewise
     QString paymentProvider;
     QStringList cards;
     QString toolsProvider;
     QStringList toolNames;
+    std::optional<SecretRef> toolsKey; // the agent's own gateway key (LiteLLM virtual key)
     QStringList dataSources;
     std::optional<int> approvalTimeoutS;
     QString onTimeout = QStringLiteral("deny"); // "deny" or "approve"

@@ -392,7 +392,13 @@ void tst_Profile::everyKey()
     QCOMPARE(claims->onTimeout, QStringLiteral("approve"));
     QCOMPARE(claims->approvalTimeoutS, std::optional<int>(60));
     QVERIFY(claims->canary);
-    QVERIFY(!claims->identityToken.has_value());
+    QCOMPARE(claims->identityToken->toString(), QStringLiteral("file:/run/user/1000/breaker/claims-refresh"));
+    QCOMPARE(claims->identitySubject, QStringLiteral("00u1abc"));
+    QCOMPARE(claims->identityClientId, QStringLiteral("0oa2agent"));
+    QCOMPARE(claims->toolsProvider, QStringLiteral("litellm"));
+    QCOMPARE(claims->toolsKey->toString(), QStringLiteral("env:CLAIMS_LITELLM_KEY"));
+    QCOMPARE(p.provider(QStringLiteral("okta"))->apiKey->toString(), QStringLiteral("env:OKTA_API_TOKEN"));
+    QVERIFY(!p.agent(QStringLiteral("email"))->identityToken.has_value());
     QCOMPARE(p.agent(QStringLiteral("email"))->runtimeAgent, QStringLiteral("EmailAgent/default"));
 }
 
