@@ -1,0 +1,63 @@
+#pragma once
+
+#include "connectors/identity/OAuth2Connector.h"
+
+#include <QDeadlineTimer>
+
+namespace Breaker {
+
+// Auth0 (PROTOCOLS.md section 2.6). Auth0 has no introspection and revokes refresh tokens only
+// (POST {issuer}oauth/revoke); its access tokens are JWTs that live until they expire. So the
+// stop works through the Management API, with a token Breaker's client gets by
+// client_credentials for the audience {issuer}api/v2/ (scopes read:grants, delete:grants,
+// delete:refresh_tokens):
+//   GET {issuer}api/v2/grants?user_id=<subject>&client_id=<client_id>, DELETE each grant,
+//   POST {issuer}api/v2/refresh-tokens/revoke {"user_id","client_id"}.
+// Verified when the grants read back empty and the refresh token is refused (invalid_grant);
+// the detail always says that access tokens already issued live until they expire.
+//
+// Why /oauth/revoke alone is not enough: Auth0 revokes a refresh token only for the client it
+// was issued to, and Breaker's client is usually another one; its answer is recorded either way.
+class Auth0Connector : public OAuth2Connector
+{
+    Q_OBJECT
+public:
+    Auth0Connector(const ProviderConfig &provider,
+                   QByteArray clientSecret,
+                   QObject *parent = nullptr);
+
+    QByteArray kind() const override { return "auth0"; }
+
+    void
+    contain(const LayerTarget &target, const LayerDeadlines &deadlines, LayerDone done) override;
+    void checkLeaks(const LayerTarget &target,
+                    qint64 sinceMs,
+                    std::function<void(Result<std::vector<LayerLeak>>)> done) override;
+    void probe(std::function<void(Result<QString>)> done) override;
+
+    // {issuer}<path>, the issuer taken as a directory ("https://tenant.auth0.com/").
+    QUrl auth0Url(const QString &path) const;
+
+private:
+    struct Stop;
+    using TokenDone = std::function<void(const Result<QByteArray> &)>;
+    using GrantsDone = std::function<void(const Result<QStringList> &)>;
+
+    void managementToken(TokenDone done);
+    void listGrants(const QByteArray &subject, const QByteArray &clientId, GrantsDone done);
+    void
+    mgmtSend(const QByteArray &method, const QUrl &url, const QByteArray &json, ReplyDone done);
+
+    void revokeRefresh(const std::shared_ptr<Stop> &s);
+    void adminKill(const std::shared_ptr<Stop> &s);
+    void deleteGrants(const std::shared_ptr<Stop> &s, QStringList ids);
+    void revokeRefreshTokens(const std::shared_ptr<Stop> &s);
+    void readBack(const std::shared_ptr<Stop> &s);
+    void refreshCheck(const std::shared_ptr<Stop> &s);
+    void conclude(const std::shared_ptr<Stop> &s, LayerOutcome outcome, const QString &why);
+
+    QByteArray m_mgmtToken;
+    QDeadlineTimer m_mgmtTokenValid;
+};
+
+} // namespace Breaker
