@@ -1,8 +1,9 @@
-// breakerctl stop: the runtime layer of the stop switch (issue 3 item 8; DESIGN.md section 9).
+// breakerctl stop and resume: the stop switch on the command line (issue 4; DESIGN.md section 9).
 #include "app/breakerctl/CtlContext.h"
 #include "app/breakerctl/CtlWait.h"
+#include "app/services/LayerService.h"
 #include "app/services/RuntimeService.h"
-#include "app/services/RuntimeStop.h"
+#include "app/services/StopSwitch.h"
 #include "connectors/runtime/RuntimeConnector.h"
 #include "models/Store.h"
 
@@ -16,9 +17,13 @@ namespace Breaker::Ctl {
 
 namespace {
 
+QJsonValue orNull(const QByteArray &v)
+{
+    return v.isEmpty() ? QJsonValue() : QJsonValue(QString::fromUtf8(v));
+}
+
 QJsonObject layerJson(const StopLayerResult &r)
 {
-    auto orNull = [](const QByteArray &v) { return v.isEmpty() ? QJsonValue() : QJsonValue(QString::fromUtf8(v)); };
     return QJsonObject{{QStringLiteral("layer"), QString::fromUtf8(r.layer)},
                        {QStringLiteral("agent"), orNull(r.agent)},
                        {QStringLiteral("run"), orNull(r.run)},
@@ -30,41 +35,120 @@ QJsonObject layerJson(const StopLayerResult &r)
                        {QStringLiteral("ms"), r.ms}};
 }
 
-} // namespace
+QJsonObject scopeJson(const StopScope &scope)
+{
+    return QJsonObject{{QStringLiteral("kind"), QString::fromUtf8(scope.wireKind())},
+                       {QStringLiteral("value"), QString::fromUtf8(scope.value)}};
+}
 
-int runStop(Context &ctx)
+// The connectors one command needs, built on first use.
+struct Connectors
+{
+    explicit Connectors(const std::optional<Profile> &p)
+        : profile(p)
+    {
+        if (profile)
+            layers.applyProfile(*profile);
+    }
+    RuntimeConnector *runtime(const QByteArray &provider)
+    {
+        if (runtimes.contains(provider))
+            return runtimes.value(provider);
+        const ProviderConfig *config = profile ? profile->provider(QString::fromUtf8(provider)) : nullptr;
+        RuntimeConnector *c = nullptr;
+        if (config) {
+            auto made = RuntimeService::makeConnector(*config, &owner,
+                                                      RuntimeService::runtimeSelectors(*profile, config->name));
+            if (made.ok())
+                c = made.value();
+            else
+                why.insert(provider, made.error().message);
+        }
+        runtimes.insert(provider, c);
+        return c;
+    }
+    std::optional<Profile> profile;
+    QObject owner;
+    QHash<QByteArray, RuntimeConnector *> runtimes;
+    QHash<QByteArray, QString> why;
+    LayerService layers;
+};
+
+// Usage: exactly one scope. Returns an empty optional and fills `error` on a usage error.
+std::optional<StopScope> scopeFrom(QCommandLineParser &p, bool resume, QString *error)
+{
+    int scopes = 0;
+    for (const char *s : {"run", "agent", "principal", "all"})
+        scopes += p.isSet(QString::fromLatin1(s)) ? 1 : 0;
+    const QString verb = resume ? QStringLiteral("resume") : QStringLiteral("stop");
+    if (scopes != 1 || (resume && (p.isSet(QStringLiteral("run")) || p.isSet(QStringLiteral("all"))))) {
+        *error = resume ? QStringLiteral("resume: name exactly one scope: --agent NAME or --principal P")
+                        : QStringLiteral("stop: name exactly one scope: --run ID, --agent NAME, --principal P or "
+                                         "--all --confirm PROFILE_NAME");
+        return std::nullopt;
+    }
+    StopScope scope;
+    if (p.isSet(QStringLiteral("run"))) {
+        scope.kind = StopScope::Kind::Run;
+        scope.value = p.value(QStringLiteral("run")).toUtf8();
+    } else if (p.isSet(QStringLiteral("agent"))) {
+        scope.kind = StopScope::Kind::Agent;
+        scope.value = p.value(QStringLiteral("agent")).toUtf8();
+    } else if (p.isSet(QStringLiteral("principal"))) {
+        scope.kind = StopScope::Kind::Principal;
+        scope.value = p.value(QStringLiteral("principal")).toUtf8();
+    } else {
+        if (!p.isSet(QStringLiteral("confirm"))) {
+            *error = QStringLiteral("stop --all needs --confirm PROFILE_NAME (the profile's name, typed to confirm)");
+            return std::nullopt;
+        }
+        scope.kind = StopScope::Kind::All;
+        scope.value = p.value(QStringLiteral("confirm")).toUtf8();
+    }
+    if (scope.value.trimmed().isEmpty()) {
+        *error = QStringLiteral("%1: the scope's value is empty").arg(verb);
+        return std::nullopt;
+    }
+    return scope;
+}
+
+void printRows(Context &ctx, const std::vector<StopLayerResult> &rows)
+{
+    for (const StopLayerResult &r : rows)
+        ctx.out(QStringLiteral("  %1 %2 %3 %4 %5 ms  %6: %7")
+                    .arg(QString::fromUtf8(r.layer), -8)
+                    .arg(QString::fromUtf8(r.agent.isEmpty() ? QByteArray("-") : r.agent), -16)
+                    .arg(QString::fromUtf8(toWireName(r.outcome)), -22)
+                    .arg(r.provider.isEmpty() ? QStringLiteral("-") : QString::fromUtf8(r.provider), -16)
+                    .arg(r.ms, 6)
+                    .arg(QString::fromUtf8(r.target.isEmpty() ? r.action : r.action + ' ' + r.target), r.detail));
+}
+
+int runStopOrResume(Context &ctx, bool resume)
 {
     QCommandLineParser &p = ctx.parser();
     const QString reason = p.value(QStringLiteral("reason")).trimmed();
     const bool dryRun = p.isSet(QStringLiteral("dry-run"));
-    int scopes = 0;
-    for (const char *s : {"run", "agent", "principal", "all"})
-        scopes += p.isSet(QString::fromLatin1(s)) ? 1 : 0;
-    if (scopes != 1)
-        return ctx.fail(UsageOrProfile, QStringLiteral("stop: name exactly one scope: --run ID, --agent NAME, "
-                                                       "--principal P or --all --confirm PROFILE_NAME"));
-    if (!p.isSet(QStringLiteral("run")))
-        return ctx.fail(UsageOrProfile,
-                        QStringLiteral("stop: only --run is built so far; --agent, --principal and --all come "
-                                       "with the multi-layer stop switch"));
+    QString usage;
+    const std::optional<StopScope> scope = scopeFrom(p, resume, &usage);
+    if (!scope)
+        return ctx.fail(UsageOrProfile, usage);
     if (reason.isEmpty() && !dryRun)
-        return ctx.fail(UsageOrProfile, QStringLiteral("stop: --reason TEXT is required (it goes to the audit trail)"));
-    QStringList layers{QStringLiteral("runtime")};
-    if (p.isSet(QStringLiteral("layers")))
+        return ctx.fail(UsageOrProfile, QStringLiteral("%1: --reason TEXT is required (it goes to the audit trail)")
+                                            .arg(resume ? QStringLiteral("resume") : QStringLiteral("stop")));
+    QStringList layers;
+    if (p.isSet(QStringLiteral("layers"))) {
+        if (resume)
+            return ctx.fail(UsageOrProfile, QStringLiteral("resume: --layers is not taken (resume undoes what each "
+                                                           "layer allows: cards and tools)"));
         layers = p.value(QStringLiteral("layers")).split(QLatin1Char(','), Qt::SkipEmptyParts);
-    for (const QString &layer : layers) {
-        if (layer != QLatin1String("runtime")) {
-            const bool known = layer == QLatin1String("identity") || layer == QLatin1String("payment")
-                               || layer == QLatin1String("tools");
-            return ctx.fail(UsageOrProfile,
-                            known ? QStringLiteral("--layers: the %1 layer of the stop switch is not built yet; "
-                                                   "use --layers runtime")
-                                        .arg(layer)
-                                  : QStringLiteral("--layers: unknown layer \"%1\" (runtime, identity, payment, tools)")
-                                        .arg(layer));
-        }
+        for (QString &l : layers)
+            l = l.trimmed();
+        for (const QString &l : layers)
+            if (!StopSwitch::allLayers().contains(l))
+                return ctx.fail(UsageOrProfile,
+                                QStringLiteral("--layers: unknown layer \"%1\" (runtime, identity, payment, tools)").arg(l));
     }
-    const QByteArray runId = p.value(QStringLiteral("run")).toUtf8();
 
     auto profile = ctx.loadProfile();
     if (!profile)
@@ -73,105 +157,136 @@ int runStop(Context &ctx)
     if (!store)
         return ctx.fail(Unreachable, store.error());
 
-    QHash<QByteArray, RuntimeConnector *> connectors;
-    QObject owner;
-    std::optional<Profile> prof = profile.value();
-    auto connectorFor = [&](const QByteArray &provider) -> RuntimeConnector * {
-        if (connectors.contains(provider))
-            return connectors.value(provider);
-        const ProviderConfig *config = prof ? prof->provider(QString::fromUtf8(provider)) : nullptr;
-        RuntimeConnector *c = nullptr;
-        if (config) {
-            auto made = RuntimeService::makeConnector(*config, &owner);
-            if (made.ok())
-                c = made.value();
-        }
-        connectors.insert(provider, c);
-        return c;
-    };
-    RuntimeStop stop(store.value(), prof, connectorFor);
-    auto plan = stop.plan(runId);
+    Connectors connectors(profile.value());
+    StopSwitch stopSwitch(
+        store.value(), profile.value(), [&](const QByteArray &provider) { return connectors.runtime(provider); },
+        [&](const QByteArray &provider) { return connectors.layers.connector(provider); });
+    auto plan = resume ? stopSwitch.planResume(*scope) : stopSwitch.plan(*scope, layers);
     if (!plan) {
         if (plan.error().kind == Error::Kind::NotFound)
             return ctx.fail(NotFullySucceeded, plan.error().message + QStringLiteral(" (the scope matches nothing)"));
+        if (plan.error().kind == Error::Kind::Invalid)
+            return ctx.fail(UsageOrProfile, plan.error());
         return ctx.fail(Unreachable, plan.error());
     }
-    const QJsonObject scope{{QStringLiteral("kind"), QStringLiteral("run")},
-                            {QStringLiteral("value"), QString::fromUtf8(runId)}};
+
     if (dryRun) {
         if (ctx.json()) {
-            StopLayerResult planned;
-            planned.layer = "runtime";
-            planned.agent = plan->agent;
-            planned.run = plan->runId;
-            planned.provider = plan->provider;
-            planned.target = plan->externalId.isEmpty() ? QByteArray() : plan->kind + " task " + plan->externalId;
-            planned.action = "cancel";
-            QJsonObject layer = layerJson(planned);
-            layer.remove(QStringLiteral("outcome"));
-            layer.remove(QStringLiteral("ms"));
-            layer.insert(QStringLiteral("detail"), plan->describe());
-            ctx.printJson(QJsonDocument(QJsonObject{{QStringLiteral("scope"), scope},
+            QJsonArray rows;
+            for (const PlannedAction &a : plan->actions) {
+                QJsonObject row = layerJson(a.row);
+                row.remove(QStringLiteral("outcome"));
+                row.remove(QStringLiteral("ms"));
+                row.insert(QStringLiteral("detail"), a.configured ? a.describe : a.why);
+                row.insert(QStringLiteral("configured"), a.configured);
+                rows.append(row);
+            }
+            QJsonObject counts;
+            for (const QString &l : plan->layers)
+                counts.insert(l, plan->count(l.toUtf8()));
+            ctx.printJson(QJsonDocument(QJsonObject{{QStringLiteral("scope"), scopeJson(*scope)},
                                                     {QStringLiteral("reason"), reason},
                                                     {QStringLiteral("dry_run"), true},
-                                                    {QStringLiteral("layers"), QJsonArray{layer}}}));
+                                                    {QStringLiteral("summary"), plan->summary()},
+                                                    {QStringLiteral("counts"), counts},
+                                                    {QStringLiteral("layers"), rows}}));
         } else {
-            ctx.out(QStringLiteral("Would stop run %1 (agent %2, principal %3, status %4):")
-                        .arg(QString::fromUtf8(runId), QString::fromUtf8(plan->agent),
-                             plan->principal.isEmpty() ? QStringLiteral("unknown") : QString::fromUtf8(plan->principal),
-                             QString::fromUtf8(plan->status)));
-            ctx.out(QStringLiteral("  ") + plan->describe());
+            ctx.out(QStringLiteral("Would %1 %2 %3: %4")
+                        .arg(resume ? QStringLiteral("resume") : QStringLiteral("stop"),
+                             QString::fromUtf8(scope->wireKind()), QString::fromUtf8(scope->value), plan->summary()));
+            for (const PlannedAction &a : plan->actions)
+                ctx.out(QStringLiteral("  %1 %2 %3")
+                            .arg(QString::fromUtf8(a.row.layer), -8)
+                            .arg(QString::fromUtf8(a.row.agent), -16)
+                            .arg(a.configured ? a.describe : QStringLiteral("skipped_not_configured: ") + a.why));
         }
         return Ok;
     }
 
-    // Nothing can be attempted when the one provider the command needs does not answer.
-    if (!plan->provider.isEmpty()) {
-        RuntimeConnector *c = connectorFor(plan->provider);
-        if (!c) {
-            const ProviderConfig *config = prof ? prof->provider(QString::fromUtf8(plan->provider)) : nullptr;
-            auto made = config ? RuntimeService::makeConnector(*config, &owner)
-                               : Result<RuntimeConnector *>(makeError(Error::Kind::Invalid, QStringLiteral("no such provider")));
-            return ctx.fail(UsageOrProfile, made.ok() ? QStringLiteral("provider %1 has no connector").arg(QString::fromUtf8(plan->provider))
-                                                      : made.error().message);
-        }
+    // Nothing can be attempted when every provider the command needs is unreachable (exit 3).
+    // With one provider reachable the stop goes ahead: each layer is independent, and the rows
+    // of the unreachable ones say so.
+    QSet<QByteArray> providers;
+    for (const PlannedAction &a : plan->actions)
+        if (a.configured && !a.row.provider.isEmpty())
+            providers.insert(a.row.provider);
+    if (!providers.isEmpty() && providers.size() == 1 && plan->actions.size() == 1
+        && plan->actions.front().row.layer == "runtime") {
+        const QByteArray provider = *providers.begin();
+        RuntimeConnector *c = connectors.runtime(provider);
+        if (!c)
+            return ctx.fail(UsageOrProfile, connectors.why.value(provider, QStringLiteral("provider %1 has no connector")
+                                                                               .arg(QString::fromUtf8(provider))));
         auto caps = waitFor<RuntimeCapabilities>([c](auto cb) { c->discover(cb); }, 30000,
-                                                 QStringLiteral("discovering %1").arg(QString::fromUtf8(plan->provider)));
+                                                 QStringLiteral("discovering %1").arg(QString::fromUtf8(provider)));
         if (!caps.ok() && (caps.error().kind == Error::Kind::Unavailable || caps.error().kind == Error::Kind::Timeout))
             return ctx.fail(Unreachable, caps.error());
-        if (!caps.ok())
-            return ctx.fail(NotFullySucceeded, caps.error());
     }
 
-    std::optional<StopLayerResult> result;
+    std::optional<StopOutcome> outcome;
     QEventLoop loop;
-    stop.execute(*plan, reason, [&](const StopLayerResult &r) {
-        result = r;
+    auto progress = [&](int, const std::vector<StopLayerResult> &rows) {
+        if (!ctx.json())
+            printRows(ctx, rows);
+    };
+    auto done = [&](const StopOutcome &o) {
+        outcome = o;
         loop.quit();
-    });
-    if (!result)
+    };
+    if (!ctx.json())
+        ctx.out(QStringLiteral("%1 %2 %3: %4")
+                    .arg(resume ? QStringLiteral("Resuming") : QStringLiteral("Stopping"),
+                         QString::fromUtf8(scope->wireKind()), QString::fromUtf8(scope->value), plan->summary()));
+    if (resume)
+        stopSwitch.resume(*plan, reason, progress, done);
+    else
+        stopSwitch.execute(*plan, reason, progress, done);
+    if (!outcome)
         loop.exec();
-    // Exit 0 only when every requested layer that has a provider is verified; a layer without
-    // one is reported skipped_not_configured and does not count as verified either.
-    const bool verified = result->outcome == LayerOutcome::Verified;
+
     if (ctx.json()) {
-        ctx.printJson(QJsonDocument(QJsonObject{{QStringLiteral("scope"), scope},
-                                                {QStringLiteral("reason"), reason},
-                                                {QStringLiteral("verified"), verified},
-                                                {QStringLiteral("released_approvals"), QJsonArray()},
-                                                {QStringLiteral("layers"), QJsonArray{layerJson(*result)}}}));
+        QJsonArray rows;
+        for (const StopLayerResult &r : outcome->rows)
+            rows.append(layerJson(r));
+        QJsonObject doc{{QStringLiteral("scope"), scopeJson(*scope)},
+                        {QStringLiteral("reason"), reason},
+                        {QStringLiteral("verified"), outcome->verified},
+                        {QStringLiteral("released_approvals"), outcome->releasedApprovals},
+                        {QStringLiteral("layers"), rows},
+                        {QStringLiteral("ms"), outcome->ms}};
+        if (!outcome->notes.isEmpty())
+            doc.insert(QStringLiteral("notes"), QJsonArray::fromStringList(outcome->notes));
+        ctx.printJson(QJsonDocument(doc));
     } else {
-        ctx.out(QStringLiteral("Stop of run %1 (%2): %3")
-                    .arg(QString::fromUtf8(runId), reason,
-                         verified ? QStringLiteral("verified") : QStringLiteral("NOT verified")));
-        ctx.out(QStringLiteral("  %1 %2 %3 %4 ms  %5")
-                    .arg(QString::fromUtf8(result->layer), -8)
-                    .arg(QString::fromUtf8(toWireName(result->outcome)), -22)
-                    .arg(result->provider.isEmpty() ? QStringLiteral("-") : QString::fromUtf8(result->provider), -16)
-                    .arg(result->ms, 6)
-                    .arg(result->detail));
+        for (const QString &n : outcome->notes)
+            ctx.out(QStringLiteral("  note: ") + n);
+        QStringList notVerified;
+        for (const StopLayerResult &r : outcome->rows)
+            if (!r.provider.isEmpty() && r.outcome != LayerOutcome::Verified)
+                notVerified << QStringLiteral("%1 (%2 %3)").arg(QString::fromUtf8(r.layer), QString::fromUtf8(r.provider),
+                                                                 QString::fromUtf8(toWireName(r.outcome)));
+        ctx.out(outcome->verified ? QStringLiteral("%1: verified at every configured layer in %2 ms")
+                                        .arg(resume ? QStringLiteral("Resume") : QStringLiteral("Stop"))
+                                        .arg(outcome->ms)
+                                  : QStringLiteral("%1: NOT verified: %2")
+                                        .arg(resume ? QStringLiteral("Resume") : QStringLiteral("Stop"),
+                                             notVerified.isEmpty() ? QStringLiteral("no layer has a provider")
+                                                                   : notVerified.join(QStringLiteral(", "))));
     }
-    return verified ? Ok : NotFullySucceeded;
+    // Exit 0 only when every requested layer that has a provider is verified.
+    return outcome->verified ? Ok : NotFullySucceeded;
+}
+
+} // namespace
+
+int runStop(Context &ctx)
+{
+    return runStopOrResume(ctx, false);
+}
+
+int runResume(Context &ctx)
+{
+    return runStopOrResume(ctx, true);
 }
 
 } // namespace Breaker::Ctl

@@ -59,6 +59,7 @@ int runRun(Context &ctx);
 int runWatch(Context &ctx);
 int runDaemon(Context &ctx);
 int runStop(Context &ctx);
+int runResume(Context &ctx);
 int runSandbox(Context &ctx, int argc, char *argv[]);
 
 } // namespace Ctl

@@ -23,8 +23,12 @@ const char *kUsage =
     "  runs [--status S] [--agent A] [--principal P] [--limit N]\n"
     "  run RUN_ID            one run: fields, events (timeline), control map\n"
     "  watch                 run updates as they happen (JSON Lines with --json)\n"
-    "  stop --run ID --reason TEXT [--layers runtime] [--dry-run]\n"
-    "                        cancel the run through its runtime and prove it stopped\n"
+    "  stop (--run ID | --agent NAME | --principal P | --all --confirm PROFILE_NAME)\n"
+    "       --reason TEXT [--layers runtime,identity,payment,tools] [--dry-run]\n"
+    "                        stop at every layer at once (cancel the runs, revoke the token,\n"
+    "                        freeze the cards, block the tools) and prove each layer\n"
+    "  resume (--agent NAME | --principal P) --reason TEXT\n"
+    "                        unfreeze the cards, unblock the tools (a revoked token stays)\n"
     "\n"
     "Exit status: 0 success; 1 ran but did not fully succeed; 2 usage or profile error;\n"
     "3 the Store or the provider the command needed was unreachable.\n";
@@ -58,18 +62,18 @@ int main(int argc, char *argv[])
         {QStringLiteral("db"), QStringLiteral("The Store (default: ~/.local/share/breaker/breaker.db)."), QStringLiteral("FILE")},
         {QStringLiteral("json"), QStringLiteral("Machine-readable output (one JSON document; JSON Lines for watch).")},
         {QStringLiteral("status"), QStringLiteral("runs: only runs in this status."), QStringLiteral("S")},
-        {QStringLiteral("agent"), QStringLiteral("runs: only this agent."), QStringLiteral("A")},
-        {QStringLiteral("principal"), QStringLiteral("runs: only runs acting for this principal."), QStringLiteral("P")},
+        {QStringLiteral("agent"), QStringLiteral("runs: only this agent; stop, resume: the agent to act on."), QStringLiteral("A")},
+        {QStringLiteral("principal"), QStringLiteral("runs: only runs acting for this principal; stop, resume: every agent acting for them."), QStringLiteral("P")},
         {QStringLiteral("limit"), QStringLiteral("runs: at most N runs, newest first (default 200)."), QStringLiteral("N")},
         {QStringLiteral("run"), QStringLiteral("stop: the run to stop."), QStringLiteral("ID")},
         {QStringLiteral("all"), QStringLiteral("stop: every agent of the profile (needs --confirm).")},
         {QStringLiteral("confirm"), QStringLiteral("stop --all: the profile's name, typed to confirm."), QStringLiteral("PROFILE_NAME")},
-        {QStringLiteral("reason"), QStringLiteral("stop: why (required; written to the audit trail)."), QStringLiteral("TEXT")},
-        {QStringLiteral("layers"), QStringLiteral("stop: which layers (default for --run: runtime)."), QStringLiteral("LIST")},
+        {QStringLiteral("reason"), QStringLiteral("stop, resume: why (required; written to the audit trail)."), QStringLiteral("TEXT")},
+        {QStringLiteral("layers"), QStringLiteral("stop: which layers (default for --run: runtime; otherwise all four)."), QStringLiteral("LIST")},
         {QStringLiteral("dry-run"), QStringLiteral("stop: show what would be done, do nothing.")},
         {QStringLiteral("otlp-listen"), QStringLiteral("daemon: where to receive OTLP (default: the profile's otlp provider)."), QStringLiteral("HOST:PORT")},
     });
-    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("sandbox, daemon, runs, run, watch, stop"));
+    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("sandbox, daemon, runs, run, watch, stop, resume"));
     parser.addPositionalArgument(QStringLiteral("args"), QStringLiteral("The command's arguments."), QStringLiteral("[args...]"));
 
     if (!parser.parse(QCoreApplication::arguments())) {
@@ -102,6 +106,8 @@ int main(int argc, char *argv[])
         return Ctl::runDaemon(ctx);
     if (command == QLatin1String("stop"))
         return Ctl::runStop(ctx);
+    if (command == QLatin1String("resume"))
+        return Ctl::runResume(ctx);
     return ctx.fail(Ctl::UsageOrProfile,
                     QStringLiteral("unknown command \"%1\" (see breakerctl --help)").arg(command));
 }

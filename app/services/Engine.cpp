@@ -3,7 +3,10 @@
 #include "app/services/Paths.h"
 #include "app/services/PriceTable.h"
 #include "app/services/RunMonitor.h"
+#include "app/services/LayerService.h"
+#include "app/services/LeakWatch.h"
 #include "app/services/RuntimeService.h"
+#include "app/services/StopSwitch.h"
 #include "app/services/Secrets.h"
 #include "connectors/observability/OtlpReceiver.h"
 #include "models/Logging.h"
@@ -146,6 +149,21 @@ void Engine::applyProfile(const Profile &profile)
     if (!m_runtime)
         m_runtime = new RuntimeService(m_monitor, this);
     m_runtime->applyProfile(profile);
+    if (!m_layers)
+        m_layers = new LayerService(this);
+    m_layers->applyProfile(profile);
+    // A new switch sees the new profile; one still stopping something keeps running to its end
+    // (it is a child of the engine).
+    RuntimeService *runtime = m_runtime;
+    LayerService *layers = m_layers;
+    m_stopSwitch = new StopSwitch(
+        m_store, profile, [runtime](const QByteArray &provider) { return runtime->connector(provider); },
+        [layers](const QByteArray &provider) { return layers->connector(provider); }, this);
+    if (!m_leakWatch)
+        m_leakWatch = new LeakWatch(m_store, m_monitor, this);
+    m_leakWatch->setLayers(layers);
+    m_leakWatch->setProfile(profile);
+    connect(m_stopSwitch, &StopSwitch::stopFinished, m_leakWatch, &LeakWatch::watch);
 }
 
 void Engine::applyRetention()

@@ -16,7 +16,10 @@ namespace Breaker {
 
 class OtlpReceiver;
 class RunMonitor;
+class LayerService;
+class LeakWatch;
 class RuntimeService;
+class StopSwitch;
 class Store;
 
 // The engine of one profile (DESIGN.md section 3, Processes): the Store, the OTLP receiver and
@@ -47,6 +50,11 @@ public:
     OtlpReceiver *receiver() const { return m_receiver; }
     // The runtime connectors of the profile (nullptr until a profile was applied).
     RuntimeService *runtime() const { return m_runtime; }
+    // The containment layers' connectors and the stop switch over them and the runtimes
+    // (nullptr until a profile was applied).
+    LayerService *layers() const { return m_layers; }
+    StopSwitch *stopSwitch() const { return m_stopSwitch; }
+    LeakWatch *leakWatch() const { return m_leakWatch; }
     const std::optional<Profile> &profile() const { return m_profile; }
     QString otlpHostPort() const; // "127.0.0.1:4318"
     QString otlpEndpoint() const; // "http://127.0.0.1:4318"
@@ -60,6 +68,9 @@ private:
     std::shared_ptr<Store> m_store;
     RunMonitor *m_monitor = nullptr;
     RuntimeService *m_runtime = nullptr;
+    LayerService *m_layers = nullptr;
+    StopSwitch *m_stopSwitch = nullptr;
+    LeakWatch *m_leakWatch = nullptr;
     OtlpReceiver *m_receiver = nullptr;
     std::optional<Profile> m_profile;
 };

@@ -6,6 +6,7 @@ namespace Breaker {
 
 class Engine;
 class RuntimeStop;
+class StopSwitch;
 
 // RunActions over the engine: cancels through the engine's own runtime connectors.
 class EngineRunActions : public RunActions
@@ -15,9 +16,13 @@ public:
     explicit EngineRunActions(Engine *engine, QObject *parent = nullptr);
     CancelPreview previewCancel(const Run &run) override;
     void cancelRun(const QByteArray &runId, const QString &reason) override;
+    Result<StopPlan> previewStop(const StopScope &scope, const QStringList &layers) override;
+    void stop(const StopScope &scope, const QStringList &layers, const QString &reason) override;
+    QString profileName() const override;
 
 private:
     RuntimeStop *stopper();
+    StopSwitch *stopSwitch();
     Engine *m_engine;
 };
 

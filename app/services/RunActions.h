@@ -1,5 +1,6 @@
 #pragma once
 
+#include "app/services/StopSwitch.h"
 #include "models/RunTypes.h"
 #include "models/StopTypes.h"
 
@@ -29,7 +30,32 @@ public:
     // Answers with cancelFinished, exactly once per call.
     virtual void cancelRun(const QByteArray &runId, const QString &reason) = 0;
 
+    // The stop switch (issue 4). The preview is resolved now; stop() resolves the scope again
+    // when it runs, and announces the plan it carries out with stopStarted.
+    virtual Result<StopPlan> previewStop(const StopScope &scope, const QStringList &layers)
+    {
+        Q_UNUSED(scope);
+        Q_UNUSED(layers);
+        return makeError(Error::Kind::Invalid, QStringLiteral("this console cannot stop agents"));
+    }
+    // Answers with stopStarted (or stopFinished at once when nothing could be planned), then
+    // stopProgress per action, then stopFinished, all with scope.key().
+    virtual void stop(const StopScope &scope, const QStringList &layers, const QString &reason)
+    {
+        Q_UNUSED(layers);
+        StopOutcome o;
+        o.scope = scope;
+        o.reason = reason;
+        o.notes << QStringLiteral("this console cannot stop agents");
+        emit stopFinished(scope.key(), o);
+    }
+    // The profile's name (a global stop is confirmed by typing it).
+    virtual QString profileName() const { return {}; }
+
 signals:
+    void stopStarted(const QByteArray &scopeKey, const Breaker::StopPlan &plan);
+    void stopProgress(const QByteArray &scopeKey, int action, const std::vector<Breaker::StopLayerResult> &rows);
+    void stopFinished(const QByteArray &scopeKey, const Breaker::StopOutcome &outcome);
     void cancelStarted(const QByteArray &runId);
     void cancelFinished(const QByteArray &runId, const Breaker::StopLayerResult &result);
 };

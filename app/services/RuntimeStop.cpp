@@ -129,8 +129,21 @@ void RuntimeStop::execute(const Plan &plan, const QString &reason, Done done)
         done(result);
         return;
     }
+    cancelAndVerify(plan, reason, actor, std::move(done));
+}
+
+void RuntimeStop::cancelAndVerify(const Plan &plan, const QString &reason, const AuditEntry::Actor &actor,
+                                  Done done)
+{
+    StopLayerResult result;
+    result.layer = "runtime";
+    result.agent = plan.agent;
+    result.run = plan.runId;
+    result.provider = plan.provider;
+    result.action = "cancel";
+    result.target = plan.externalId.isEmpty() ? QByteArray() : plan.kind + " task " + plan.externalId;
     const qint64 nowMs = QDateTime::currentMSecsSinceEpoch();
-    {
+    if (!plan.runId.isEmpty()) {
         WriteBatch batch;
         RunEvent e;
         e.runId = plan.runId;
@@ -167,6 +180,10 @@ void RuntimeStop::execute(const Plan &plan, const QString &reason, Done done)
         if (auto a = m_store->appendAudit(outcome); !a.ok())
             reported.detail += QStringLiteral(" (WARNING: the outcome could not be written to the audit trail: %1)")
                                    .arg(a.error().message);
+        if (r.run.isEmpty()) {
+            done(reported);
+            return;
+        }
         // The timeline says who cancelled it, when, and what came of it.
         WriteBatch batch;
         RunEvent e;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "models/AuditRecord.h"
 #include "models/Profile.h"
 #include "models/Result.h"
 #include "models/StopTypes.h"
@@ -48,6 +49,10 @@ public:
     using Done = std::function<void(const StopLayerResult &)>;
     // `reason` is required (an empty one is refused before anything is written).
     void execute(const Plan &plan, const QString &reason, Done done);
+    // execute() without writing the intent: for a caller (StopSwitch) that wrote one intent for
+    // a whole plan. Still puts the operator_action events on the run's timeline and writes the
+    // layer's outcome (stop.layer) to the audit trail.
+    void cancelAndVerify(const Plan &plan, const QString &reason, const AuditEntry::Actor &actor, Done done);
 
     // Test knob (the deadlines of DESIGN.md section 4 otherwise).
     void setVerifyTimings(int actMs, int verifyMs, int stillActiveMs, int settleMs);

@@ -1,10 +1,12 @@
 // `breakerctl stop --run ID --layers runtime` on a working task of the real @a2a-js/sdk server:
 // prints verified for the runtime layer, the server itself then reports the task canceled, and
-// the audit trail holds the intent before the outcome (issue 3, "Done when").
+// the audit trail holds the intent before the outcome, then the stop's result (issue 3, "Done
+// when"; the result record came with the stop switch of issue 4).
 #include "app/services/RunMonitor.h"
 #include "connectors/runtime/A2aConnector.h"
 #include "models/Profile.h"
 #include "models/Store.h"
+#include "tests/common/Breakerctl.h"
 #include "tests/common/PeerProcess.h"
 
 #include <QEventLoop>
@@ -39,44 +41,6 @@ Result<T> await(const std::function<void(RuntimeCallback<T>)> &call)
         loop.exec();
     }
     return out.value_or(Result<T>(makeError(Error::Kind::Timeout, QStringLiteral("no answer in 20 s"))));
-}
-
-struct CtlRun
-{
-    int code = -1;
-    QByteArray out;
-    QByteArray err;
-};
-
-CtlRun breakerctl(const QStringList &args)
-{
-    QProcess p;
-    p.start(QStringLiteral(BREAKER_BINARY_DIR "/app/breakerctl/breakerctl"), args);
-    CtlRun r;
-    if (!p.waitForFinished(60000)) {
-        p.kill();
-        p.waitForFinished();
-        r.err = "breakerctl did not finish within 60 s";
-        return r;
-    }
-    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
-}
-
-QString schemaVerdict(const QString &schema, const QByteArray &document)
-{
-    QProcess node;
-    node.setWorkingDirectory(peersDir());
-    node.start(QStringLiteral("node"), {QStringLiteral("validate-json.mjs"),
-                                        QStringLiteral(BREAKER_SOURCE_DIR "/docs/schemas/") + schema, QStringLiteral("-")});
-    node.write(document);
-    node.closeWriteChannel();
-    if (!node.waitForFinished(30000))
-        return QStringLiteral("validator timed out");
-    return node.exitCode() == 0 ? QString()
-                                : QString::fromUtf8(node.readAllStandardOutput() + node.readAllStandardError());
 }
 
 } // namespace
@@ -215,11 +179,14 @@ void tst_StopRuntime::stopsAWorkingTask()
     QVERIFY(store.ok());
     auto head = store.value()->auditHead();
     QVERIFY(head.ok() && head.value());
-    auto records = store.value()->auditRecords(head.value()->seq - 1, head.value()->seq);
+    auto records = store.value()->auditRecords(head.value()->seq - 2, head.value()->seq);
     QVERIFY(records.ok());
-    QCOMPARE(records->size(), size_t(2));
+    QCOMPARE(records->size(), size_t(3));
     const QJsonObject intent = QJsonDocument::fromJson(records->at(0).line).object();
     const QJsonObject outcome = QJsonDocument::fromJson(records->at(1).line).object();
+    const QJsonObject completed = QJsonDocument::fromJson(records->at(2).line).object();
+    QCOMPARE(completed.value(QStringLiteral("action")).toString(), QStringLiteral("stop.completed"));
+    QCOMPARE(completed.value(QStringLiteral("outcome")).toString(), QStringLiteral("verified"));
     QCOMPARE(intent.value(QStringLiteral("action")).toString(), QStringLiteral("stop.requested"));
     QCOMPARE(intent.value(QStringLiteral("reason")).toString(), QStringLiteral("refund loop, INC-4711"));
     QCOMPARE(intent.value(QStringLiteral("actor")).toObject().value(QStringLiteral("kind")).toString(), QStringLiteral("operator"));

@@ -2,6 +2,7 @@
 // DESIGN.md section 4, the deadlines, and the provider's words carried through.
 #include "app/services/CancelVerifier.h"
 #include "models/Store.h"
+#include "tests/common/ScriptedRuntime.h"
 
 #include <QDateTime>
 #include <QTemporaryDir>
@@ -12,48 +13,11 @@ using namespace Breaker;
 
 namespace {
 
-// A runtime that answers as the test tells it to.
-class ScriptedRuntime : public RuntimeConnector
-{
-public:
-    std::optional<Result<RuntimeRun>> cancelAnswer;        // nullopt: never answers
-    std::vector<Result<RuntimeRun>> reads;                 // successive getRun answers; the last repeats
-    int readCount = 0;
-    int cancelCount = 0;
-
-    QByteArray providerName() const override { return "scripted"; }
-    QByteArray kind() const override { return "a2a"; }
-    RuntimeCapabilities capabilities() const override { return {}; }
-    void discover(RuntimeCallback<RuntimeCapabilities> done) override { done(RuntimeCapabilities{}); }
-    void listRuns(const QByteArray &, int, RuntimeCallback<RuntimePage> done) override { done(RuntimePage{}); }
-    void getRun(const QByteArray &, RuntimeCallback<RuntimeRun> done) override
-    {
-        const Result<RuntimeRun> r = reads.at(std::min<size_t>(size_t(readCount), reads.size() - 1));
-        ++readCount;
-        QTimer::singleShot(5, this, [r, done] { done(r); });
-    }
-    void cancelRun(const QByteArray &, RuntimeCallback<RuntimeRun> done) override
-    {
-        ++cancelCount;
-        if (cancelAnswer) {
-            const Result<RuntimeRun> r = *cancelAnswer;
-            QTimer::singleShot(5, this, [r, done] { done(r); });
-        }
-    }
-    void answer(const QByteArray &, const ApprovalAnswer &, RuntimeCallback<RuntimeRun>) override {}
-    void startFollowing() override {}
-    void stopFollowing() override {}
-    void watchRun(const QByteArray &) override {}
-};
+using Testing::ScriptedRuntime;
 
 RuntimeRun task(RunStatus status, const QByteArray &raw, qint64 atMs = 0)
 {
-    RuntimeRun r;
-    r.externalId = "task-1";
-    r.status = status;
-    r.rawState = raw;
-    r.updatedMs = atMs;
-    return r;
+    return Testing::scriptedTask(status, raw, atMs);
 }
 
 } // namespace

@@ -1,0 +1,495 @@
+// The stop switch (issue 4 item 4) against scripted layers: scopes resolved at execution time,
+// the intent audited before anything is done, all layers hit at once, each outcome carried
+// through with the provider's words, gaps shown as gaps, deadlines kept, approvals released,
+// two stops of one scope joined, and resume.
+#include "app/services/StopSwitch.h"
+#include "models/Store.h"
+#include "tests/common/ScriptedRuntime.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+
+using namespace Breaker;
+using Testing::ScriptedRuntime;
+
+namespace {
+
+// One containment layer that answers what the test says, after `delayMs` (never when < 0).
+class ScriptedLayer : public LayerConnector
+{
+public:
+    ScriptedLayer(QByteArray layer, QByteArray provider, std::vector<QByteArray> *calls)
+        : m_layer(std::move(layer))
+        , m_provider(std::move(provider))
+        , m_calls(calls)
+    {}
+    LayerOutcome outcome = LayerOutcome::Verified;
+    QString detail = QStringLiteral("read back");
+    int delayMs = 10;
+    bool releasable = true;
+    int contains = 0, releases = 0;
+    std::vector<LayerTarget> targets;
+
+    QByteArray layer() const override { return m_layer; }
+    QByteArray provider() const override { return m_provider; }
+    QByteArray kind() const override { return "scripted"; }
+    void contain(const LayerTarget &t, const LayerDeadlines &, LayerDone done) override
+    {
+        ++contains;
+        answer(t, "contain", std::move(done));
+    }
+    bool canRelease() const override { return releasable; }
+    void release(const LayerTarget &t, const LayerDeadlines &, LayerDone done) override
+    {
+        ++releases;
+        answer(t, "release", std::move(done));
+    }
+    void checkLeaks(const LayerTarget &, qint64, std::function<void(Result<std::vector<LayerLeak>>)> done) override
+    {
+        done(std::vector<LayerLeak>{});
+    }
+    void probe(std::function<void(Result<QString>)> done) override { done(QStringLiteral("ok")); }
+
+private:
+    void answer(const LayerTarget &t, const char *verb, LayerDone done)
+    {
+        targets.push_back(t);
+        m_calls->push_back(m_layer + ':' + verb + ':' + t.agent);
+        if (delayMs < 0)
+            return;
+        std::vector<StopLayerResult> rows;
+        const QStringList items = m_layer == "payment" ? t.cards : QStringList{QString()};
+        for (const QString &item : items) {
+            StopLayerResult r;
+            r.layer = m_layer;
+            r.provider = m_provider;
+            r.agent = t.agent;
+            r.target = item.isEmpty() ? QByteArray("x") : "card " + item.toUtf8();
+            r.outcome = outcome;
+            r.detail = detail;
+            r.ms = delayMs;
+            rows.push_back(r);
+        }
+        const QByteArray tag = m_layer + ":answered:" + t.agent;
+        QTimer::singleShot(delayMs, this, [rows, done, calls = m_calls, tag] {
+            calls->push_back(tag);
+            done(rows);
+        });
+    }
+    QByteArray m_layer, m_provider;
+    std::vector<QByteArray> *m_calls;
+};
+
+// Two agents: refund-agent with all four layers, email-agent with a runtime and tools only.
+const char *kProfileFile = BREAKER_TEST_DATA_DIR "/profiles/valid/stop-switch.json";
+
+} // namespace
+
+class tst_StopSwitch : public QObject
+{
+    Q_OBJECT
+private slots:
+    void init();
+    void cleanup();
+    void planForAnAgent();
+    void planForAPrincipal();
+    void scopeMatchingNothing();
+    void allNeedsTheProfileName();
+    void everyLayerAtOnceAllVerified();
+    void oneLayerFailsTheOthersStillVerify();
+    void aLayerThatNeverAnswersIsFailedAtTheDeadline();
+    void aSecretThatDoesNotResolveIsNotAttempted();
+    void runsInFlightAreCancelledAndApprovalsReleased();
+    void nothingInFlightAsksTheRuntime();
+    void twoStopsOfOneScopeJoin();
+    void reasonIsRequired();
+    void resumeUndoesWhatLayersAllow();
+
+private:
+    std::unique_ptr<StopSwitch> makeSwitch();
+    StopOutcome run(StopSwitch &s, const StopPlan &plan, const QString &reason = QStringLiteral("drill"));
+    void addRun(const QByteArray &id, const QByteArray &agent, RunStatus status, const QByteArray &principal,
+                const QByteArray &task);
+    QList<QJsonObject> audit();
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::shared_ptr<Store> m_store;
+    std::optional<Profile> m_profile;
+    std::vector<QByteArray> m_calls;
+    std::unique_ptr<ScriptedRuntime> m_runtime;
+    std::unique_ptr<ScriptedLayer> m_idp, m_pay, m_gw;
+};
+
+void tst_StopSwitch::init()
+{
+    qputenv("TST_STOP_TOKEN", "secret-refresh-token");
+    m_dir = std::make_unique<QTemporaryDir>();
+    auto store = Store::open(m_dir->filePath(QStringLiteral("t.db")));
+    QVERIFY(store.ok());
+    m_store = store.value();
+    auto profile = loadProfile(QString::fromUtf8(kProfileFile));
+    QVERIFY2(profile.ok(), profile.ok() ? "" : qPrintable(profile.error().message));
+    m_profile = profile.value();
+    m_calls.clear();
+    m_runtime = std::make_unique<ScriptedRuntime>();
+    m_runtime->canList = true;
+    m_idp = std::make_unique<ScriptedLayer>("identity", "idp", &m_calls);
+    m_pay = std::make_unique<ScriptedLayer>("payment", "pay", &m_calls);
+    m_gw = std::make_unique<ScriptedLayer>("tools", "gw", &m_calls);
+}
+
+void tst_StopSwitch::cleanup()
+{
+    m_runtime.reset();
+    m_idp.reset();
+    m_pay.reset();
+    m_gw.reset();
+    m_store.reset();
+    m_dir.reset();
+}
+
+std::unique_ptr<StopSwitch> tst_StopSwitch::makeSwitch()
+{
+    auto s = std::make_unique<StopSwitch>(
+        m_store, m_profile, [this](const QByteArray &) -> RuntimeConnector * { return m_runtime.get(); },
+        [this](const QByteArray &provider) -> Result<LayerConnector *> {
+            if (provider == "idp")
+                return static_cast<LayerConnector *>(m_idp.get());
+            if (provider == "pay")
+                return static_cast<LayerConnector *>(m_pay.get());
+            if (provider == "gw")
+                return static_cast<LayerConnector *>(m_gw.get());
+            return makeError(Error::Kind::NotFound, QStringLiteral("no provider"));
+        });
+    LayerDeadlines d;
+    d.actMs = 300;
+    d.verifyMs = 300;
+    s->setDeadlines(d);
+    s->setRuntimeTimings(300, 300, 100, 100);
+    return s;
+}
+
+StopOutcome tst_StopSwitch::run(StopSwitch &s, const StopPlan &plan, const QString &reason)
+{
+    std::optional<StopOutcome> out;
+    int doneCalls = 0;
+    s.execute(plan, reason, {}, [&](const StopOutcome &o) {
+        out = o;
+        ++doneCalls;
+    });
+    [&] { QTRY_VERIFY_WITH_TIMEOUT(out.has_value(), 10000); }();
+    QTest::qWait(20);
+    [&] { QCOMPARE(doneCalls, 1); }();
+    return out.value_or(StopOutcome{});
+}
+
+void tst_StopSwitch::addRun(const QByteArray &id, const QByteArray &agent, RunStatus status,
+                            const QByteArray &principal, const QByteArray &task)
+{
+    WriteBatch batch;
+    Run r;
+    r.id = id;
+    r.agent = agent;
+    r.agentBound = true;
+    r.principal = principal;
+    r.provider = "rt";
+    r.status = status;
+    r.startedMs = r.updatedMs = QDateTime::currentMSecsSinceEpoch();
+    batch.runs.push_back(r);
+    batch.keys.push_back(RunKey{"a2a:" + task, id});
+    QVERIFY(m_store->write(std::move(batch)).ok());
+}
+
+QList<QJsonObject> tst_StopSwitch::audit()
+{
+    QList<QJsonObject> out;
+    auto head = m_store->auditHead();
+    if (!head.ok() || !head.value())
+        return out;
+    auto records = m_store->auditRecords(1, head.value()->seq);
+    if (!records.ok())
+        return out;
+    for (const AuditRecord &r : records.value())
+        out << QJsonDocument::fromJson(r.line).object();
+    return out;
+}
+
+void tst_StopSwitch::planForAnAgent()
+{
+    auto s = makeSwitch();
+    auto plan = s->plan({StopScope::Kind::Agent, "refund-agent"});
+    QVERIFY(plan.ok());
+    QCOMPARE(plan->layers, StopSwitch::allLayers());
+    QCOMPARE(plan->agents, QList<QByteArray>{"refund-agent"});
+    QCOMPARE(plan->actions.size(), size_t(4));
+    QCOMPARE(plan->actions[0].row.layer, QByteArray("runtime"));
+    QVERIFY(plan->actions[0].row.run.isEmpty()); // nothing in flight: the runtime is asked
+    QCOMPARE(plan->actions[1].row.layer, QByteArray("identity"));
+    QCOMPARE(plan->actions[1].row.target, QByteArray("token env:TST_STOP_TOKEN"));
+    QCOMPARE(plan->actions[2].row.target, QByteArray("cards ic_1, ic_2"));
+    QCOMPARE(plan->count("payment"), 2);
+    QCOMPARE(plan->count("tools"), 1);
+    QVERIFY2(plan->summary().contains(QStringLiteral("2 cards to freeze")), qPrintable(plan->summary()));
+    QVERIFY(!plan->summary().contains(QStringLiteral("secret-refresh-token")));
+
+    // The email agent has no identity or payment provider: gaps, shown as gaps.
+    auto email = s->plan({StopScope::Kind::Agent, "email-agent"});
+    QVERIFY(email.ok());
+    int gaps = 0;
+    for (const PlannedAction &a : email->actions)
+        if (!a.configured) {
+            ++gaps;
+            QVERIFY(a.why.contains(QStringLiteral("no ")));
+        }
+    QCOMPARE(gaps, 2);
+}
+
+void tst_StopSwitch::planForAPrincipal()
+{
+    auto s = makeSwitch();
+    auto ada = s->plan({StopScope::Kind::Principal, "user:ada"});
+    QVERIFY(ada.ok());
+    QCOMPARE(ada->agents, (QList<QByteArray>{"refund-agent", "email-agent"}));
+    auto bo = s->plan({StopScope::Kind::Principal, "user:bo"});
+    QVERIFY(bo.ok());
+    QCOMPARE(bo->agents, QList<QByteArray>{"email-agent"});
+    // A run in flight for a principal the profile does not name brings its agent in.
+    addRun("r-cy", "refund-agent", RunStatus::Working, "user:cy", "t-cy");
+    auto cy = s->plan({StopScope::Kind::Principal, "user:cy"});
+    QVERIFY(cy.ok());
+    QCOMPARE(cy->agents, QList<QByteArray>{"refund-agent"});
+    QCOMPARE(cy->actions[0].row.run, QByteArray("r-cy"));
+}
+
+void tst_StopSwitch::scopeMatchingNothing()
+{
+    auto s = makeSwitch();
+    for (const StopScope &scope : {StopScope{StopScope::Kind::Agent, "nobody"}, StopScope{StopScope::Kind::Principal, "user:zed"},
+                                   StopScope{StopScope::Kind::Run, "no-such-run"}}) {
+        auto plan = s->plan(scope);
+        QVERIFY(!plan.ok());
+        QCOMPARE(plan.error().kind, Error::Kind::NotFound);
+    }
+    auto badLayer = s->plan({StopScope::Kind::Agent, "refund-agent"}, {QStringLiteral("network")});
+    QVERIFY(!badLayer.ok());
+    QCOMPARE(badLayer.error().kind, Error::Kind::Invalid);
+}
+
+void tst_StopSwitch::allNeedsTheProfileName()
+{
+    auto s = makeSwitch();
+    auto wrong = s->plan({StopScope::Kind::All, "prod"});
+    QVERIFY(!wrong.ok());
+    QVERIFY(wrong.error().message.contains(QStringLiteral("test-profile")));
+    auto right = s->plan({StopScope::Kind::All, "test-profile"});
+    QVERIFY(right.ok());
+    QCOMPARE(right->agents.size(), 2);
+}
+
+void tst_StopSwitch::everyLayerAtOnceAllVerified()
+{
+    auto s = makeSwitch();
+    m_idp->delayMs = m_pay->delayMs = m_gw->delayMs = 100;
+    auto plan = s->plan({StopScope::Kind::Agent, "refund-agent"});
+    QVERIFY(plan.ok());
+    const StopOutcome o = run(*s, *plan);
+    QVERIFY(o.verified);
+    QCOMPARE(o.rows.size(), size_t(5)); // runtime, identity, two cards, tools
+    for (const StopLayerResult &r : o.rows)
+        QCOMPARE(r.outcome, LayerOutcome::Verified);
+    QVERIFY(o.rows[0].detail.startsWith(QStringLiteral("nothing in flight")));
+    // All three layers were hit before any of them answered: in parallel, not one after another.
+    QVERIFY(m_calls.size() >= 6);
+    for (size_t i = 0; i < 3; ++i)
+        QVERIFY2(m_calls[i].contains(":contain:"), m_calls[i].constData());
+    // The identity connector got the resolved token; nothing else carries it.
+    QCOMPARE(m_idp->targets.at(0).token, QByteArray("secret-refresh-token"));
+    QCOMPARE(m_pay->targets.at(0).cards, (QStringList{QStringLiteral("ic_1"), QStringLiteral("ic_2")}));
+    QVERIFY(!m_pay->targets.at(0).operationKey.isEmpty());
+    // The trail: the intent first, with the plan; then each layer; then the result.
+    const QList<QJsonObject> records = audit();
+    QVERIFY(records.size() >= 6);
+    QCOMPARE(records.first().value(QStringLiteral("action")).toString(), QStringLiteral("stop.requested"));
+    QCOMPARE(records.first().value(QStringLiteral("detail")).toObject().value(QStringLiteral("actions")).toArray().size(), 4);
+    QCOMPARE(records.last().value(QStringLiteral("action")).toString(), QStringLiteral("stop.completed"));
+    QCOMPARE(records.last().value(QStringLiteral("outcome")).toString(), QStringLiteral("verified"));
+    int layerRecords = 0;
+    for (const QJsonObject &r : records)
+        if (r.value(QStringLiteral("action")).toString() == QLatin1String("stop.layer"))
+            ++layerRecords;
+    QCOMPARE(layerRecords, 5);
+    for (const QJsonObject &r : records)
+        QVERIFY(!QJsonDocument(r).toJson().contains("secret-refresh-token"));
+}
+
+void tst_StopSwitch::oneLayerFailsTheOthersStillVerify()
+{
+    auto s = makeSwitch();
+    m_pay->outcome = LayerOutcome::Failed;
+    m_pay->detail = QStringLiteral("pay answered 500: Stripe api_error: An unknown error occurred");
+    auto plan = s->plan({StopScope::Kind::Agent, "refund-agent"});
+    QVERIFY(plan.ok());
+    const StopOutcome o = run(*s, *plan);
+    QVERIFY(!o.verified);
+    int verified = 0, failed = 0;
+    for (const StopLayerResult &r : o.rows) {
+        if (r.outcome == LayerOutcome::Verified)
+            ++verified;
+        if (r.outcome == LayerOutcome::Failed) {
+            ++failed;
+            QCOMPARE(r.layer, QByteArray("payment"));
+            QVERIFY(r.detail.contains(QStringLiteral("api_error")));
+        }
+    }
+    QCOMPARE(verified, 3);
+    QCOMPARE(failed, 2);
+}
+
+void tst_StopSwitch::aLayerThatNeverAnswersIsFailedAtTheDeadline()
+{
+    auto s = makeSwitch();
+    m_gw->delayMs = -1;
+    auto plan = s->plan({StopScope::Kind::Agent, "refund-agent"});
+    QVERIFY(plan.ok());
+    QElapsedTimer clock;
+    clock.start();
+    const StopOutcome o = run(*s, *plan);
+    QVERIFY(!o.verified);
+    bool sawTools = false;
+    for (const StopLayerResult &r : o.rows) {
+        if (r.layer == "tools") {
+            sawTools = true;
+            QCOMPARE(r.outcome, LayerOutcome::Failed);
+            QVERIFY2(r.detail.contains(QStringLiteral("no answer within")), qPrintable(r.detail));
+        } else {
+            QCOMPARE(r.outcome, LayerOutcome::Verified);
+        }
+    }
+    QVERIFY(sawTools);
+}
+
+void tst_StopSwitch::aSecretThatDoesNotResolveIsNotAttempted()
+{
+    qunsetenv("TST_STOP_TOKEN");
+    auto s = makeSwitch();
+    auto plan = s->plan({StopScope::Kind::Agent, "refund-agent"}, {QStringLiteral("identity")});
+    QVERIFY(plan.ok());
+    QCOMPARE(plan->actions.size(), size_t(1));
+    const StopOutcome o = run(*s, *plan);
+    QCOMPARE(o.rows.size(), size_t(1));
+    QCOMPARE(o.rows[0].outcome, LayerOutcome::Failed);
+    QVERIFY2(o.rows[0].detail.contains(QStringLiteral("TST_STOP_TOKEN")), qPrintable(o.rows[0].detail));
+    QCOMPARE(m_idp->contains, 0);
+}
+
+void tst_StopSwitch::runsInFlightAreCancelledAndApprovalsReleased()
+{
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    addRun("r1", "refund-agent", RunStatus::Working, "user:ada", "t1");
+    addRun("r2", "refund-agent", RunStatus::WaitingApproval, "user:ada", "t2");
+    addRun("r3", "refund-agent", RunStatus::Completed, "user:ada", "t3");
+    m_runtime->cancelAnswer = Testing::scriptedTask(RunStatus::Stopped, "TASK_STATE_CANCELED", now);
+    m_runtime->reads = {Testing::scriptedTask(RunStatus::Stopped, "TASK_STATE_CANCELED", now)};
+    auto s = makeSwitch();
+    auto plan = s->plan({StopScope::Kind::Agent, "refund-agent"}, {QStringLiteral("runtime")});
+    QVERIFY(plan.ok());
+    QCOMPARE(plan->actions.size(), size_t(2)); // the completed run is not in flight
+    const StopOutcome o = run(*s, *plan);
+    QVERIFY(o.verified);
+    QCOMPARE(m_runtime->cancelCount, 2);
+    QCOMPARE(o.releasedApprovals.size(), 1);
+    QCOMPARE(o.releasedApprovals.at(0).toObject().value(QStringLiteral("run")).toString(), QStringLiteral("r2"));
+    QCOMPARE(m_runtime->answers.size(), size_t(1));
+    QCOMPARE(m_runtime->answers[0].second.decision, ApprovalDecision::Deny);
+    // Released before it was cancelled.
+    const auto answerAt = std::find(m_runtime->calls.begin(), m_runtime->calls.end(), QByteArray("answer:t2"));
+    const auto cancelAt = std::find(m_runtime->calls.begin(), m_runtime->calls.end(), QByteArray("cancel:t2"));
+    QVERIFY(answerAt != m_runtime->calls.end() && cancelAt != m_runtime->calls.end());
+    QVERIFY(answerAt < cancelAt);
+    bool releasedAudited = false;
+    for (const QJsonObject &r : audit())
+        releasedAudited |= r.value(QStringLiteral("action")).toString() == QLatin1String("approval.released");
+    QVERIFY(releasedAudited);
+}
+
+void tst_StopSwitch::nothingInFlightAsksTheRuntime()
+{
+    auto s = makeSwitch();
+    auto plan = s->plan({StopScope::Kind::Agent, "email-agent"}, {QStringLiteral("runtime")});
+    QVERIFY(plan.ok());
+    StopOutcome o = run(*s, *plan);
+    QVERIFY(o.verified);
+    QCOMPARE(m_runtime->listCount, 1);
+    QVERIFY(o.rows[0].detail.startsWith(QStringLiteral("nothing in flight")));
+
+    // The runtime knows of a run Breaker has not seen: it is cancelled like any other.
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    m_runtime->page.runs = {Testing::scriptedTask(RunStatus::Working, "TASK_STATE_WORKING", 0, "t-unseen")};
+    m_runtime->cancelAnswer = Testing::scriptedTask(RunStatus::Stopped, "TASK_STATE_CANCELED", now, "t-unseen");
+    m_runtime->reads = {Testing::scriptedTask(RunStatus::Stopped, "TASK_STATE_CANCELED", now, "t-unseen")};
+    o = run(*s, *plan);
+    QCOMPARE(m_runtime->cancelCount, 1);
+    QCOMPARE(o.rows.size(), size_t(1));
+    QCOMPARE(o.rows[0].outcome, LayerOutcome::Verified);
+    QCOMPARE(o.rows[0].target, QByteArray("a2a task t-unseen"));
+}
+
+void tst_StopSwitch::twoStopsOfOneScopeJoin()
+{
+    auto s = makeSwitch();
+    m_idp->delayMs = m_pay->delayMs = m_gw->delayMs = 100;
+    auto plan = s->plan({StopScope::Kind::Agent, "refund-agent"});
+    QVERIFY(plan.ok());
+    std::optional<StopOutcome> first, second;
+    s->execute(*plan, QStringLiteral("one"), {}, [&](const StopOutcome &o) { first = o; });
+    QVERIFY(s->isStopping(plan->scope));
+    s->execute(*plan, QStringLiteral("two"), {}, [&](const StopOutcome &o) { second = o; });
+    QTRY_VERIFY_WITH_TIMEOUT(first && second, 10000);
+    QCOMPARE(m_idp->contains, 1);
+    QCOMPARE(m_pay->contains, 1);
+    QCOMPARE(second->reason, QStringLiteral("one"));
+    QCOMPARE(second->rows.size(), first->rows.size());
+    QVERIFY(!s->isStopping(plan->scope));
+}
+
+void tst_StopSwitch::reasonIsRequired()
+{
+    auto s = makeSwitch();
+    auto plan = s->plan({StopScope::Kind::Agent, "refund-agent"});
+    QVERIFY(plan.ok());
+    const StopOutcome o = run(*s, *plan, QStringLiteral("   "));
+    QVERIFY(!o.verified);
+    QCOMPARE(m_idp->contains + m_pay->contains + m_gw->contains, 0);
+    QVERIFY(audit().isEmpty());
+}
+
+void tst_StopSwitch::resumeUndoesWhatLayersAllow()
+{
+    auto s = makeSwitch();
+    auto plan = s->planResume({StopScope::Kind::Agent, "refund-agent"});
+    QVERIFY(plan.ok());
+    for (const PlannedAction &a : plan->actions)
+        QVERIFY(a.row.layer == "payment" || a.row.layer == "tools");
+    std::optional<StopOutcome> out;
+    s->resume(*plan, QStringLiteral("incident closed"), {}, [&](const StopOutcome &o) { out = o; });
+    QTRY_VERIFY_WITH_TIMEOUT(out.has_value(), 10000);
+    QVERIFY(out->verified);
+    QCOMPARE(m_pay->releases, 1);
+    QCOMPARE(m_gw->releases, 1);
+    QCOMPARE(m_idp->releases + m_idp->contains, 0);
+    QVERIFY(out->notes.join(QLatin1Char(' ')).contains(QStringLiteral("revoked token stays revoked")));
+    const QList<QJsonObject> records = audit();
+    QCOMPARE(records.first().value(QStringLiteral("action")).toString(), QStringLiteral("resume.requested"));
+    QCOMPARE(records.last().value(QStringLiteral("action")).toString(), QStringLiteral("resume.completed"));
+    auto run = s->planResume({StopScope::Kind::Run, "r1"});
+    QVERIFY(!run.ok());
+}
+
+QTEST_GUILESS_MAIN(tst_StopSwitch)
+#include "tst_stopswitch.moc"
