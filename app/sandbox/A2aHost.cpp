@@ -89,17 +89,24 @@ A2aHost::A2aHost(SandboxFleet *fleet,
     Net::HttpServerLimits limits;
     limits.maxBodyBytes = kMaxRequestBytes;
     m_server.setLimits(limits);
-    auto card = [this](Net::HttpRequest request, Net::HttpResponder responder) {
-        handleCard(request, std::move(responder));
+    // The runtime's injected faults (breakerctl sandbox --fault runtime=... --latency-ms
+    // runtime=N) sit in front of every route; "down" leaves requests unanswered.
+    auto internalError = [] {
+        return Net::HttpResponse::make(500, QByteArrayLiteral("application/json"),
+                                       QByteArrayLiteral("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,"
+                                                         "\"message\":\"Internal error (sandbox fault)\"}}"));
     };
+    auto card = m_faults.wrap([this](Net::HttpRequest request, Net::HttpResponder responder) {
+        handleCard(request, std::move(responder));
+    }, internalError);
     m_server.route("GET", "/.well-known/agent-card.json", card);
     m_server.route("GET", "/.well-known/agent.json", card); // up to v0.2.6
-    m_server.route("POST", "/a2a/jsonrpc", [this](Net::HttpRequest request, Net::HttpResponder r) {
+    m_server.route("POST", "/a2a/jsonrpc", m_faults.wrap([this](Net::HttpRequest request, Net::HttpResponder r) {
         handleJsonRpc(request, std::move(r));
-    });
-    auto rest = [this](Net::HttpRequest request, Net::HttpResponder responder) {
+    }, internalError));
+    auto rest = m_faults.wrap([this](Net::HttpRequest request, Net::HttpResponder responder) {
         handleRest(request, std::move(responder));
-    };
+    }, internalError);
     m_server.routePrefix("GET", "/a2a/rest/", rest);
     m_server.routePrefix("POST", "/a2a/rest/", rest);
     m_server.routePrefix("DELETE", "/a2a/rest/", rest);

@@ -4,6 +4,7 @@
 #include "app/sandbox/A2aTaskStore.h"
 #include "app/sandbox/AgentSpec.h"
 #include "app/sandbox/SandboxFleet.h"
+#include "app/sandbox/fakes/FakeFaults.h"
 #include "connectors/net/HttpServer.h"
 #include "models/Result.h"
 
@@ -47,6 +48,7 @@ public:
     Result<void> listen(); // 127.0.0.1, a port the OS picks
     void close();
     quint16 port() const { return m_server.port(); }
+    FakeFaults *faults() { return &m_faults; }
     QUrl origin() const;
     QUrl jsonRpcUrl() const;
     QUrl restUrl() const;
@@ -106,6 +108,7 @@ private:
     SandboxFleet *m_fleet;
     int m_agentIndex;
     A2aInterfaces m_interfaces;
+    FakeFaults m_faults; // before the server: its routes hold a pointer to it
     Net::HttpServer m_server;
     A2a::TaskStore m_store;
     std::unordered_map<quint64, QString> m_taskOfRun;

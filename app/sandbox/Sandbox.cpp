@@ -3,6 +3,10 @@
 #include "BreakerVersion.h"
 #include "app/sandbox/A2aHost.h"
 #include "app/sandbox/OtlpSender.h"
+#include "app/sandbox/ProviderGate.h"
+#include "app/sandbox/fakes/OAuthFake.h"
+#include "app/sandbox/fakes/OpaFake.h"
+#include "app/sandbox/fakes/StripeFake.h"
 #include "app/sandbox/SandboxFleet.h"
 #include "app/sandbox/SandboxProfile.h"
 #include "app/sandbox/SandboxRuntimeFolder.h"
@@ -14,6 +18,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRandomGenerator>
+#include <QSaveFile>
 #include <QTcpServer>
 
 namespace Breaker {
@@ -22,6 +27,28 @@ namespace {
 
 constexpr double kDefaultBurstRatePerMinute = 12000.0; // per agent: 200 runs a second
 constexpr double kBurstDurationScale = 0.02;           // a 5 s run takes 100 ms
+
+// A secret the sandbox's profile refers to: a file only its owner can read (mode 0600).
+Result<QString> writeSecretFile(const QString &path, const QByteArray &secret)
+{
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return makeError(Error::Kind::Unavailable,
+                         QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    file.write(secret);
+    if (!file.commit())
+        return makeError(Error::Kind::Unavailable,
+                         QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    return QString(QStringLiteral("file:") + QFileInfo(path).absoluteFilePath());
+}
+
+QByteArray randomSecret(int bytes)
+{
+    QByteArray raw(bytes, Qt::Uninitialized);
+    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(raw.data()), bytes / 4);
+    return raw.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+}
 
 QByteArray jsonString(const QString &text)
 {
@@ -160,6 +187,7 @@ Result<void> Sandbox::start()
             break;
         }
         auto *host = new A2aHost(m_fleet, i, ifaces, 2000, this);
+        host->faults()->configure(m_options, QStringLiteral("runtime"));
         auto listening = host->listen();
         if (!listening) {
             delete host;
@@ -179,8 +207,18 @@ Result<void> Sandbox::start()
         hosts.at(notice.agentIndex)->onRunNotice(notice);
     });
 
-    const QByteArray profile = SandboxProfile::toJson(
-        SandboxProfile::build(defaultSandboxAgents(), listenOf(m_endpoint), a2aUrls));
+    auto containment = startContainmentProviders();
+    if (!containment) {
+        qDeleteAll(m_hosts);
+        m_hosts.clear();
+        delete m_fleet;
+        m_fleet = nullptr;
+        delete m_sender;
+        m_sender = nullptr;
+        return containment.error();
+    }
+    const QByteArray profile = SandboxProfile::toJson(SandboxProfile::build(
+        defaultSandboxAgents(), listenOf(m_endpoint), a2aUrls, containment.value()));
     auto written = SandboxProfile::write(m_profilePath, profile);
     if (!written) {
         qDeleteAll(m_hosts);
@@ -197,14 +235,94 @@ Result<void> Sandbox::start()
                                 << otlpFormatName(m_options.format) << "), "
                                 << fleetConfig.ratePerMinute << " runs/min per agent"
                                 << (m_options.burst ? ", burst" : "") << ", seed " << m_seed;
-    if (!m_options.latencyMs.isEmpty() || !m_options.faults.isEmpty())
-        qCInfo(lcSandbox) << "latency and fault settings are stored; they apply to the sandbox's "
-                             "own providers, which this version does not serve yet";
+    for (auto it = m_options.faults.cbegin(); it != m_options.faults.cend(); ++it)
+        qCInfo(lcSandbox).nospace() << "fault injected into the " << it.key()
+                                    << " provider: " << faultName(it.value());
+    for (auto it = m_options.latencyMs.cbegin(); it != m_options.latencyMs.cend(); ++it)
+        qCInfo(lcSandbox).nospace() << "latency added to the " << it.key() << " provider: " << it.value()
+                                    << " ms";
     m_fleet->start();
     m_sinceProgress.start();
     if (m_progressIntervalMs > 0)
         m_progress.start(m_progressIntervalMs);
     return {};
+}
+
+Result<SandboxContainment> Sandbox::startContainmentProviders()
+{
+    SandboxContainment c;
+    // The OAuth 2.0 server: Breaker's client, and one client and grant per agent.
+    m_oauth = new OAuthFake(this);
+    m_oauth->faults()->configure(m_options, QStringLiteral("identity"));
+    if (auto l = m_oauth->listen(); !l)
+        return l.error();
+    const QByteArray breakerSecret = randomSecret(24);
+    m_oauth->registerClient(QByteArrayLiteral("breaker"), breakerSecret);
+    auto secretRef = writeSecretFile(m_folder->filePath(QStringLiteral("oauth-client-secret")), breakerSecret);
+    if (!secretRef)
+        return secretRef.error();
+    c.issuer = m_oauth->issuer().toString();
+    c.clientId = QStringLiteral("breaker");
+    c.clientSecretRef = secretRef.value();
+
+    // The Stripe-Issuing-shaped API: a cardholder and a card per agent.
+    m_stripe = new StripeFake(this);
+    m_stripe->faults()->configure(m_options, QStringLiteral("payment"));
+    if (auto l = m_stripe->listen(); !l)
+        return l.error();
+    auto keyRef = writeSecretFile(m_folder->filePath(QStringLiteral("stripe-key")), m_stripe->apiKey());
+    if (!keyRef)
+        return keyRef.error();
+    c.stripeUrl = m_stripe->baseUrl().toString();
+    c.stripeKeyRef = keyRef.value();
+    c.stripeVersion = QStringLiteral("2026-10-28.endive");
+
+    // The tool gateway's OPA-shaped data and decision API.
+    m_opa = new OpaFake(this);
+    m_opa->faults()->configure(m_options, QStringLiteral("tools"));
+    if (auto l = m_opa->listen(); !l)
+        return l.error();
+    c.opaUrl = m_opa->url().toString();
+
+    ProviderGate::Endpoints endpoints;
+    endpoints.tokenEndpoint = QUrl(c.issuer + QStringLiteral("/token"));
+    endpoints.decisionUrl = QUrl(c.opaUrl + QStringLiteral("/v1/data/") + c.opaPackage
+                                 + QStringLiteral("/killswitch/allow"));
+    endpoints.stripeBase = m_stripe->baseUrl();
+    endpoints.stripeKey = m_stripe->apiKey();
+    m_gate = new ProviderGate(endpoints, this);
+    for (int i = 0; i < m_fleet->agentCount(); ++i) {
+        const AgentSpec &spec = m_fleet->agent(i);
+        const QString name = QString::fromUtf8(spec.name);
+        ProviderGate::AgentCredentials creds;
+        creds.clientId = spec.name;
+        creds.clientSecret = randomSecret(24);
+        m_oauth->registerClient(creds.clientId, creds.clientSecret);
+        const QByteArray subject = "agent:" + spec.name;
+        creds.refreshToken = m_oauth->issueRefreshToken(creds.clientId, subject, QByteArrayLiteral("tools payments"));
+        const QByteArray holder = m_stripe->createCardholder(QString::fromUtf8(spec.name));
+        creds.cardId = m_stripe->createCard(holder, QString::fromUtf8(spec.currency));
+        auto tokenRef = writeSecretFile(m_folder->filePath(name + QStringLiteral("-refresh-token")), creds.refreshToken);
+        if (!tokenRef)
+            return tokenRef.error();
+        SandboxContainment::Agent a;
+        a.tokenRef = tokenRef.value();
+        a.subject = QString::fromUtf8(subject);
+        a.clientId = name;
+        a.cardId = QString::fromUtf8(creds.cardId);
+        c.agents.insert(name, a);
+        m_gate->setAgent(spec.name, creds);
+    }
+    // Burst runs are a load test of ingest: their calls are not checked with the providers.
+    if (!m_options.burst) {
+        ProviderGate *gate = m_gate;
+        SandboxFleet *fleet = m_fleet;
+        m_fleet->setGate([gate, fleet](int agent, const RunPlan &, const PlannedSpan &span,
+                                       std::function<void(SandboxRun::StepVerdict)> answer) {
+            gate->check(fleet->agent(agent).name, span, std::move(answer));
+        });
+    }
+    return c;
 }
 
 void Sandbox::shutdown(int flushTimeoutMs)

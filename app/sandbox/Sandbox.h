@@ -13,7 +13,12 @@
 namespace Breaker {
 
 class A2aHost;
+class OAuthFake;
+class OpaFake;
 class OtlpSender;
+class ProviderGate;
+class StripeFake;
+struct SandboxContainment;
 class SandboxFleet;
 class SandboxRuntimeFolder;
 
@@ -62,6 +67,10 @@ public:
     // Agent i's A2A origin (same order as agentNames()).
     A2aHost *a2aHost(int agent) const { return m_hosts.value(agent); }
     OtlpSender *sender() const { return m_sender; }
+    // The containment providers it serves (DESIGN.md section 6).
+    OAuthFake *oauth() const { return m_oauth; }
+    StripeFake *stripe() const { return m_stripe; }
+    OpaFake *opa() const { return m_opa; }
 
     // A free TCP port on 127.0.0.1 (bound, read, closed).
     static Result<quint16> pickFreeLoopbackPort();
@@ -71,6 +80,7 @@ signals:
 
 private:
     void logProgress();
+    Result<SandboxContainment> startContainmentProviders();
 
     SandboxOptions m_options;
     double m_speed = 1.0;
@@ -84,6 +94,10 @@ private:
     SandboxFleet *m_fleet = nullptr;
     QList<A2aHost *> m_hosts;
     OtlpSender *m_sender = nullptr;
+    OAuthFake *m_oauth = nullptr;
+    StripeFake *m_stripe = nullptr;
+    OpaFake *m_opa = nullptr;
+    ProviderGate *m_gate = nullptr;
     QTimer m_progress;
     QElapsedTimer m_sinceProgress;
     qint64 m_lastDelivered = 0;

@@ -4,6 +4,7 @@
 #include "models/Logging.h"
 
 #include <QMetaMethod>
+#include <QPointer>
 #include <QUuid>
 
 #include <algorithm>
@@ -132,11 +133,36 @@ void SandboxFleet::dispatch(const Entry &entry)
     if (it == m_runs.end())
         return; // the run was dropped
     SandboxRun &run = *it->second;
-    m_output.clear();
     SandboxRun::Scheduled action = entry.action;
     action.dueNs = entry.dueNs;
+    if (m_gate && action.action == SandboxRun::Action::EndStep && run.state() == SandboxRun::State::Working) {
+        const RunStep &step = run.plan().steps[size_t(action.step)];
+        if (!step.approval && isGatedCall(step.span)) {
+            const quint64 runId = entry.target;
+            QPointer<SandboxFleet> self(this);
+            m_gate(run.agent().index(), run.plan(), step.span, [self, runId, action](SandboxRun::StepVerdict verdict) {
+                if (!self)
+                    return;
+                const auto found = self->m_runs.find(runId);
+                if (found == self->m_runs.end())
+                    return; // cancelled or dropped meanwhile
+                self->m_output.clear();
+                found->second->endStepWith(action.step, verdict, self->m_clock.nowNs(), self->m_output);
+                self->applyOutput(*found->second);
+                if (!self->m_inTimer && self->m_running)
+                    self->arm();
+            });
+            return;
+        }
+    }
+    m_output.clear();
     run.handle(action, m_output);
     applyOutput(run);
+}
+
+bool SandboxFleet::isGatedCall(const PlannedSpan &span)
+{
+    return span.name.startsWith("execute_tool ") || span.name.startsWith("chat ");
 }
 
 void SandboxFleet::startRun(int agentIndex, qint64 dueNs)

@@ -78,6 +78,12 @@ public:
     // a fleet asked for more than the machine can deliver slows down instead of piling up.
     void setThrottle(std::function<bool()> throttle) { m_throttle = std::move(throttle); }
     void setRunObserver(RunObserver observer) { m_observer = std::move(observer); }
+    // Asked at the end of each model or tool call: what the agent's providers said about it
+    // (ProviderGate, over HTTP). The step is held until `answer` runs; the run goes on from there.
+    using Gate = std::function<void(int agentIndex, const RunPlan &plan, const PlannedSpan &span,
+                                    std::function<void(SandboxRun::StepVerdict)> answer)>;
+    void setGate(Gate gate) { m_gate = std::move(gate); }
+    static bool isGatedCall(const PlannedSpan &span);
 
     // Starts a run at once (an A2A SendMessage), whatever the rate and the throttle say.
     // workMs > 0 plans a plain run of that length instead of `kind`. Returns the run id.
@@ -148,6 +154,7 @@ private:
     SpanHandler m_spanHandler;
     std::function<bool()> m_throttle;
     RunObserver m_observer;
+    Gate m_gate;
     Stats m_stats;
 };
 

@@ -24,13 +24,35 @@ constexpr qint64 kMaxProfileBytes = 4 * 1024 * 1024;
 
 QJsonObject SandboxProfile::build(const std::vector<AgentSpec> &agents,
                                   const QString &otlpListen,
-                                  const QHash<QString, QString> &a2aUrls)
+                                  const QHash<QString, QString> &a2aUrls,
+                                  const SandboxContainment &containment)
 {
     QJsonObject providers;
     providers.insert(QStringLiteral("otlp"),
                      QJsonObject{{QStringLiteral("layer"), QStringLiteral("observability")},
                                  {QStringLiteral("kind"), QStringLiteral("otlp")},
                                  {QStringLiteral("listen"), otlpListen}});
+    const SandboxContainment &c = containment;
+    if (!c.issuer.isEmpty())
+        providers.insert(kIdentityProvider,
+                         QJsonObject{{QStringLiteral("layer"), QStringLiteral("identity")},
+                                     {QStringLiteral("kind"), QStringLiteral("oauth2")},
+                                     {QStringLiteral("issuer"), c.issuer},
+                                     {QStringLiteral("client_id"), c.clientId},
+                                     {QStringLiteral("client_secret"), c.clientSecretRef}});
+    if (!c.stripeUrl.isEmpty())
+        providers.insert(kPaymentProvider,
+                         QJsonObject{{QStringLiteral("layer"), QStringLiteral("payment")},
+                                     {QStringLiteral("kind"), QStringLiteral("stripe-issuing")},
+                                     {QStringLiteral("url"), c.stripeUrl},
+                                     {QStringLiteral("api_key"), c.stripeKeyRef},
+                                     {QStringLiteral("stripe_version"), c.stripeVersion}});
+    if (!c.opaUrl.isEmpty())
+        providers.insert(kToolsProvider,
+                         QJsonObject{{QStringLiteral("layer"), QStringLiteral("tools")},
+                                     {QStringLiteral("kind"), QStringLiteral("opa")},
+                                     {QStringLiteral("url"), c.opaUrl},
+                                     {QStringLiteral("package"), c.opaPackage}});
     QJsonObject agentObjects;
     for (const AgentSpec &agent : agents) {
         const QString name = QString::fromUtf8(agent.name);
@@ -43,6 +65,23 @@ QJsonObject SandboxProfile::build(const std::vector<AgentSpec> &agents,
                                          {QStringLiteral("url"), url}});
             a.insert(QStringLiteral("runtime"), runtimeProviderName(name));
         }
+        const auto held = c.agents.constFind(name);
+        if (held != c.agents.constEnd()) {
+            if (!c.issuer.isEmpty() && !held->tokenRef.isEmpty())
+                a.insert(QStringLiteral("identity"),
+                         QJsonObject{{QStringLiteral("provider"), kIdentityProvider},
+                                     {QStringLiteral("token"), held->tokenRef},
+                                     {QStringLiteral("subject"), held->subject},
+                                     {QStringLiteral("client_id"), held->clientId}});
+            if (!c.stripeUrl.isEmpty() && !held->cardId.isEmpty())
+                a.insert(QStringLiteral("payment"),
+                         QJsonObject{{QStringLiteral("provider"), kPaymentProvider},
+                                     {QStringLiteral("cards"), QJsonArray{held->cardId}}});
+        }
+        if (!c.opaUrl.isEmpty())
+            a.insert(QStringLiteral("tools"),
+                     QJsonObject{{QStringLiteral("provider"), kToolsProvider},
+                                 {QStringLiteral("names"), stringArray(agent.tools)}});
         a.insert(QStringLiteral("owner"), QString::fromUtf8(agent.owner));
         a.insert(QStringLiteral("principals"), stringArray(agent.principals));
         a.insert(QStringLiteral("data"), stringArray(agent.dataSources));

@@ -12,6 +12,29 @@
 
 namespace Breaker {
 
+// The containment providers the sandbox serves (OAuth server, Stripe- and OPA-shaped APIs), as
+// its profile names them. Secrets are references to 0600 files in the runtime folder.
+struct SandboxContainment
+{
+    QString issuer;
+    QString clientId;        // Breaker's own client at the OAuth server
+    QString clientSecretRef; // "file:/..."
+    QString stripeUrl;
+    QString stripeKeyRef;
+    QString stripeVersion;
+    QString opaUrl;
+    QString opaPackage = QStringLiteral("breaker");
+    struct Agent
+    {
+        QString tokenRef; // the agent's refresh token
+        QString subject;
+        QString clientId;
+        QString cardId;
+    };
+    QHash<QString, Agent> agents; // by agent name
+    bool isEmpty() const { return issuer.isEmpty() && stripeUrl.isEmpty() && opaUrl.isEmpty(); }
+};
+
 // The profile the sandbox writes about itself (DESIGN.md section 5): name "sandbox", the
 // providers it has (for now the console's OTLP receiver) and its agents. Providers it does not
 // serve yet are simply absent, so the console shows those rows as TBD.
@@ -25,7 +48,11 @@ public:
     // "<agent>-a2a" points at (agents without one get no runtime provider).
     static QJsonObject build(const std::vector<AgentSpec> &agents,
                              const QString &otlpListen,
-                             const QHash<QString, QString> &a2aUrls = {});
+                             const QHash<QString, QString> &a2aUrls = {},
+                             const SandboxContainment &containment = {});
+    static inline const QString kIdentityProvider = QStringLiteral("sandbox-idp");
+    static inline const QString kPaymentProvider = QStringLiteral("sandbox-stripe");
+    static inline const QString kToolsProvider = QStringLiteral("sandbox-opa");
     static QString runtimeProviderName(const QString &agentName)
     {
         return agentName + QStringLiteral("-a2a");

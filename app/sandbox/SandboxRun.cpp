@@ -138,6 +138,33 @@ void SandboxRun::endStep(int index, qint64 nowNs, Output &out)
     scheduleNext(index, nowNs, out);
 }
 
+void SandboxRun::endStepWith(int index, const StepVerdict &verdict, qint64 nowNs, Output &out)
+{
+    if (m_state == State::Finished)
+        return;
+    if (!verdict.blocked) {
+        endStep(index, nowNs, out);
+        return;
+    }
+    const PlannedSpan &planned = m_plan.steps[size_t(index)].span;
+    Otlp::OutSpan span = childSpan(planned, m_plan.rootSpanId, m_stepStartNs, nowNs);
+    span.statusCode = 2;
+    span.statusMessage = verdict.message;
+    // The provider's answer replaces whatever error the plan had for this call.
+    std::erase_if(span.attributes, [](const OutAttribute &a) { return a.key == "error.type"; });
+    span.attributes.push_back(attr("error.type", verdict.errorType));
+    span.attributes.insert(span.attributes.end(), verdict.attributes.begin(), verdict.attributes.end());
+    out.spans.push_back(std::move(span));
+    if (verdict.endsRun) {
+        m_plan.rootStatusCode = 2;
+        m_plan.rootStatusMessage = verdict.message;
+        m_plan.rootErrorType = verdict.errorType;
+        end(nowNs, out);
+        return;
+    }
+    scheduleNext(index, nowNs, out);
+}
+
 void SandboxRun::decideApproval(int index, qint64 nowNs, Output &out)
 {
     if (m_waitingStep != index)

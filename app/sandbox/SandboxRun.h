@@ -47,6 +47,20 @@ public:
     };
     enum class Verdict { Approve, Deny, Edit };
 
+    // What the providers said when the agent made a step's call (ProviderGate): a revoked token,
+    // a blocked tool, a declined card. The step's span ends in error with these attributes;
+    // endsRun: the agent cannot go on (no token) and the run ends failed.
+    struct StepVerdict
+    {
+        bool blocked = false;
+        bool endsRun = false;
+        QByteArray errorType;
+        QByteArray message;
+        std::vector<Otlp::OutAttribute> attributes;
+    };
+    // Ends step `index` (an EndStep that was held while its call was checked) with `verdict`.
+    void endStepWith(int index, const StepVerdict &verdict, qint64 nowNs, Output &out);
+
     SandboxRun(quint64 id, const SandboxAgent &agent, RunPlan plan);
 
     quint64 id() const { return m_id; }

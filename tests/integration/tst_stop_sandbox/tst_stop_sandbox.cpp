@@ -1,0 +1,300 @@
+// The stop switch end to end on the sandbox (issue 4, "Done when"): `breakerctl sandbox` serves
+// the A2A agents, the OAuth server, the Stripe- and OPA-shaped APIs; `breakerctl daemon` follows
+// them; `breakerctl stop --agent NAME --json` cancels the agent's run, revokes its token, freezes
+// its card and blocks its tools, each verified; the agent's next call then fails in its trace.
+// With a provider down the others still verify and the command exits 1 naming the one that did
+// not. All processes are real, talking HTTP on loopback.
+#include "connectors/runtime/A2aConnector.h"
+#include "models/Profile.h"
+#include "tests/common/Breakerctl.h"
+#include "tests/common/PeerProcess.h"
+
+#include <QDeadlineTimer>
+#include <QEventLoop>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+
+using namespace Breaker;
+using namespace Breaker::Test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The sandbox and an engine following it, in one temporary folder.
+struct Fleet
+{
+    std::unique_ptr<QTemporaryDir> dir;
+    std::unique_ptr<PeerProcess> sandbox;
+    std::unique_ptr<PeerProcess> daemon;
+    QString profile;
+    QString db;
+    QJsonObject ready;
+    QStringList common() const { return {QStringLiteral("--profile"), profile, QStringLiteral("--db"), db}; }
+};
+
+bool startFleet(Fleet &f, const QStringList &sandboxArgs, QString *why)
+{
+    f.dir = std::make_unique<QTemporaryDir>();
+    f.profile = f.dir->filePath(QStringLiteral("profile.json"));
+    f.db = f.dir->filePath(QStringLiteral("breaker.db"));
+    f.sandbox = std::make_unique<PeerProcess>();
+    f.sandbox->setEnvironmentValue(QStringLiteral("XDG_RUNTIME_DIR"), f.dir->path());
+    // A slow rate: the test starts the runs it needs itself, over A2A.
+    if (!f.sandbox->startProgram(QStringLiteral(BREAKER_BINARY_DIR "/app/breakerctl/breakerctl"),
+                                 QStringList{QStringLiteral("sandbox"), QStringLiteral("--profile-out"), f.profile,
+                                             QStringLiteral("--rate"), QStringLiteral("0.2")}
+                                     + sandboxArgs)) {
+        *why = f.sandbox->errorString();
+        return false;
+    }
+    const auto line = f.sandbox->waitForLine("READY ", 30s);
+    if (!line) {
+        *why = f.sandbox->failureReport();
+        return false;
+    }
+    f.ready = QJsonDocument::fromJson(line->mid(6).toUtf8()).object();
+    const QString otlp = QUrl(f.ready.value(QStringLiteral("otlp_endpoint")).toString()).authority();
+    f.daemon = std::make_unique<PeerProcess>();
+    if (!f.daemon->startProgram(QStringLiteral(BREAKER_BINARY_DIR "/app/breakerctl/breakerctl"),
+                                QStringList{QStringLiteral("daemon"), QStringLiteral("--otlp-listen"), otlp} + f.common())) {
+        *why = f.daemon->errorString();
+        return false;
+    }
+    if (!f.daemon->waitForLine("READY ", 30s)) {
+        *why = f.daemon->failureReport();
+        return false;
+    }
+    return true;
+}
+
+void stopFleet(Fleet &f)
+{
+    if (f.daemon)
+        f.daemon->stop();
+    if (f.sandbox)
+        f.sandbox->stop();
+    f.daemon.reset();
+    f.sandbox.reset();
+}
+
+Result<RuntimeRun> startRun(const Fleet &f, const QString &agent, const QString &scenario)
+{
+    const QString card = f.ready.value(QStringLiteral("a2a")).toObject().value(agent).toString();
+    ProviderConfig p;
+    p.name = agent + QStringLiteral("-a2a");
+    p.layer = QStringLiteral("runtime");
+    p.kind = QStringLiteral("a2a");
+    p.url = QUrl(card);
+    A2aConnector a2a(p, {});
+    std::optional<Result<RuntimeRun>> out;
+    QEventLoop loop;
+    a2a.startTask(QStringLiteral("please work"), QJsonObject{{QStringLiteral("scenario"), scenario}},
+                  [&](const Result<RuntimeRun> &r) {
+                      out = r;
+                      loop.quit();
+                  });
+    if (!out) {
+        QTimer::singleShot(20000, &loop, &QEventLoop::quit);
+        loop.exec();
+    }
+    return out.value_or(Result<RuntimeRun>(makeError(Error::Kind::Timeout, QStringLiteral("no answer"))));
+}
+
+// Breaker's run id for an A2A task, once the engine has it (in `status`, when given).
+QByteArray runForTask(const Fleet &f, const QByteArray &task, const QString &status = {})
+{
+    QByteArray found;
+    QDeadlineTimer deadline(30000);
+    while (found.isEmpty() && !deadline.hasExpired()) {
+        const CtlRun r = breakerctl(QStringList{QStringLiteral("runs"), QStringLiteral("--json")} + f.common());
+        const QJsonArray runs = QJsonDocument::fromJson(r.out).object().value(QStringLiteral("runs")).toArray();
+        for (const QJsonValue &v : runs) {
+            const QJsonObject run = v.toObject();
+            const QString a2a
+                = run.value(QStringLiteral("external_ids")).toObject().value(QStringLiteral("a2a_task_id")).toString();
+            if (a2a.toUtf8() == task && (status.isEmpty() || run.value(QStringLiteral("status")).toString() == status))
+                found = run.value(QStringLiteral("id")).toString().toUtf8();
+        }
+        if (found.isEmpty())
+            QTest::qWait(250);
+    }
+    return found;
+}
+
+QJsonObject layerRow(const QJsonObject &stop, const QString &layer)
+{
+    for (const QJsonValue &v : stop.value(QStringLiteral("layers")).toArray())
+        if (v.toObject().value(QStringLiteral("layer")).toString() == layer)
+            return v.toObject();
+    return {};
+}
+
+} // namespace
+
+class tst_StopSandbox : public QObject
+{
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+    void stopsTheRunawayAgentAtEveryLayer();
+    void theStoppedAgentsNextCallsFail();
+    void anAgentThatIgnoresCancelIsStillContained();
+    void resumeUnfreezesAndUnblocks();
+    void aLayerDownIsNamedAndTheOthersVerify();
+
+private:
+    Fleet m_fleet;
+};
+
+void tst_StopSandbox::initTestCase()
+{
+    BREAKER_REQUIRE_PEERS(); // the JSON Schema check uses the peers' Ajv
+    QString why;
+    QVERIFY2(startFleet(m_fleet, {}, &why), qPrintable(why));
+}
+
+void tst_StopSandbox::cleanupTestCase()
+{
+    stopFleet(m_fleet);
+}
+
+void tst_StopSandbox::stopsTheRunawayAgentAtEveryLayer()
+{
+    auto task = startRun(m_fleet, QStringLiteral("refund-agent"), QStringLiteral("runaway_loop"));
+    QVERIFY2(task.ok(), task.ok() ? "" : qPrintable(task.error().message));
+    const QByteArray run = runForTask(m_fleet, task->externalId, QStringLiteral("working"));
+    QVERIFY2(!run.isEmpty(), "the engine never saw the runaway run working");
+
+    const CtlRun dry = breakerctl(QStringList{QStringLiteral("stop"), QStringLiteral("--agent"), QStringLiteral("refund-agent"),
+                                              QStringLiteral("--dry-run"), QStringLiteral("--json")}
+                                  + m_fleet.common());
+    QCOMPARE(dry.code, 0);
+    const QJsonObject plan = QJsonDocument::fromJson(dry.out).object();
+    QVERIFY(plan.value(QStringLiteral("dry_run")).toBool());
+    QCOMPARE(plan.value(QStringLiteral("counts")).toObject().value(QStringLiteral("payment")).toInt(), 1);
+
+    const CtlRun stop = breakerctl(QStringList{QStringLiteral("stop"), QStringLiteral("--agent"),
+                                               QStringLiteral("refund-agent"), QStringLiteral("--reason"),
+                                               QStringLiteral("runaway refund loop"), QStringLiteral("--json")}
+                                   + m_fleet.common());
+    QVERIFY2(stop.code == 0, QByteArray(stop.out + stop.err).constData());
+    const QJsonObject result = QJsonDocument::fromJson(stop.out).object();
+    QVERIFY(result.value(QStringLiteral("verified")).toBool());
+    const QString verdict = schemaVerdict(QStringLiteral("stop.schema.json"), stop.out);
+    QVERIFY2(verdict.isEmpty(), qPrintable(verdict));
+    for (const QString &layer : {QStringLiteral("runtime"), QStringLiteral("identity"), QStringLiteral("payment"),
+                                QStringLiteral("tools")}) {
+        const QJsonObject row = layerRow(result, layer);
+        QVERIFY2(!row.isEmpty(), qPrintable(layer));
+        QCOMPARE(row.value(QStringLiteral("outcome")).toString(), QStringLiteral("verified"));
+        QVERIFY(row.value(QStringLiteral("ms")).toInteger() >= 0);
+    }
+    QVERIFY(layerRow(result, QStringLiteral("identity")).value(QStringLiteral("detail")).toString().contains(
+        QStringLiteral("active=false")));
+    QVERIFY(layerRow(result, QStringLiteral("payment")).value(QStringLiteral("detail")).toString().contains(
+        QStringLiteral("inactive")));
+    // No secret in what the command printed.
+    const QString tokenRef = layerRow(result, QStringLiteral("identity")).value(QStringLiteral("target")).toString();
+    QVERIFY(tokenRef.startsWith(QStringLiteral("token file:")));
+    QFile token(tokenRef.mid(int(qstrlen("token file:"))));
+    QVERIFY(token.open(QIODevice::ReadOnly));
+    const QByteArray secret = token.readAll().trimmed();
+    QVERIFY(!secret.isEmpty());
+    QVERIFY(!stop.out.contains(secret) && !stop.err.contains(secret));
+
+    // Its run ended.
+    QVERIFY(!runForTask(m_fleet, task->externalId, QStringLiteral("stopped")).isEmpty());
+}
+
+void tst_StopSandbox::theStoppedAgentsNextCallsFail()
+{
+    // Runs after the stop: the first call needs a token, and the grant is revoked.
+    auto task = startRun(m_fleet, QStringLiteral("refund-agent"), QStringLiteral("normal"));
+    QVERIFY2(task.ok(), task.ok() ? "" : qPrintable(task.error().message));
+    const QByteArray run = runForTask(m_fleet, task->externalId, QStringLiteral("failed"));
+    QVERIFY2(!run.isEmpty(), "the run of the stopped agent did not fail");
+    bool sawRevoked = false;
+    QTRY_VERIFY_WITH_TIMEOUT(([&] {
+        const CtlRun r = breakerctl(QStringList{QStringLiteral("run"), QString::fromUtf8(run), QStringLiteral("--json")}
+                                    + m_fleet.common());
+        for (const QJsonValue &v : QJsonDocument::fromJson(r.out).object().value(QStringLiteral("events")).toArray()) {
+            const QJsonObject attrs = v.toObject().value(QStringLiteral("attributes")).toObject();
+            if (attrs.value(QStringLiteral("breaker.blocked_by")).toString() == QLatin1String("identity")
+                && attrs.value(QStringLiteral("error.type")).toString() == QLatin1String("invalid_grant"))
+                sawRevoked = true;
+        }
+        return sawRevoked;
+    }()), 20000);
+}
+
+void tst_StopSandbox::anAgentThatIgnoresCancelIsStillContained()
+{
+    auto task = startRun(m_fleet, QStringLiteral("usage-analyst"), QStringLiteral("ignores_cancel"));
+    QVERIFY2(task.ok(), task.ok() ? "" : qPrintable(task.error().message));
+    QVERIFY(!runForTask(m_fleet, task->externalId, QStringLiteral("working")).isEmpty());
+    const CtlRun stop = breakerctl(QStringList{QStringLiteral("stop"), QStringLiteral("--agent"), QStringLiteral("usage-analyst"),
+                                               QStringLiteral("--reason"), QStringLiteral("export loop"),
+                                               QStringLiteral("--json")}
+                                   + m_fleet.common());
+    const QJsonObject result = QJsonDocument::fromJson(stop.out).object();
+    QVERIFY2(!result.isEmpty(), stop.err.constData());
+    // Token, card and tools contain it whatever its runtime does...
+    for (const QString &layer : {QStringLiteral("identity"), QStringLiteral("payment"), QStringLiteral("tools")})
+        QCOMPARE(layerRow(result, layer).value(QStringLiteral("outcome")).toString(), QStringLiteral("verified"));
+    // ...and the runtime row says what happened to the run, in words.
+    const QJsonObject runtime = layerRow(result, QStringLiteral("runtime"));
+    QVERIFY(!runtime.isEmpty());
+    // (the analyst speaks A2A 0.3 over REST, which spells it TASK_STATE_CANCELLED)
+    QVERIFY2(runtime.value(QStringLiteral("detail")).toString().contains(QStringLiteral("TASK_STATE_CANCEL")),
+             qPrintable(runtime.value(QStringLiteral("detail")).toString()));
+    QCOMPARE(stop.code, result.value(QStringLiteral("verified")).toBool() ? 0 : 1);
+}
+
+void tst_StopSandbox::resumeUnfreezesAndUnblocks()
+{
+    const CtlRun resume = breakerctl(QStringList{QStringLiteral("resume"), QStringLiteral("--agent"),
+                                                 QStringLiteral("refund-agent"), QStringLiteral("--reason"),
+                                                 QStringLiteral("incident closed"), QStringLiteral("--json")}
+                                     + m_fleet.common());
+    QVERIFY2(resume.code == 0, QByteArray(resume.out + resume.err).constData());
+    const QJsonObject result = QJsonDocument::fromJson(resume.out).object();
+    QCOMPARE(layerRow(result, QStringLiteral("payment")).value(QStringLiteral("outcome")).toString(), QStringLiteral("verified"));
+    QCOMPARE(layerRow(result, QStringLiteral("tools")).value(QStringLiteral("outcome")).toString(), QStringLiteral("verified"));
+    QVERIFY(layerRow(result, QStringLiteral("identity")).isEmpty());
+    QVERIFY(result.value(QStringLiteral("notes")).toArray().first().toString().contains(QStringLiteral("stays revoked")));
+    const CtlRun noReason = breakerctl(QStringList{QStringLiteral("resume"), QStringLiteral("--agent"),
+                                                   QStringLiteral("refund-agent")}
+                                       + m_fleet.common());
+    QCOMPARE(noReason.code, 2);
+}
+
+void tst_StopSandbox::aLayerDownIsNamedAndTheOthersVerify()
+{
+    stopFleet(m_fleet);
+    Fleet down;
+    QString why;
+    QVERIFY2(startFleet(down, {QStringLiteral("--fault"), QStringLiteral("payment=down")}, &why), qPrintable(why));
+    const CtlRun stop = breakerctl(QStringList{QStringLiteral("stop"), QStringLiteral("--agent"), QStringLiteral("email-agent"),
+                                               QStringLiteral("--reason"), QStringLiteral("drill with stripe down"),
+                                               QStringLiteral("--json")}
+                                   + down.common());
+    stopFleet(down);
+    QVERIFY2(stop.code == 1, QByteArray(stop.out + stop.err).constData());
+    const QJsonObject result = QJsonDocument::fromJson(stop.out).object();
+    QVERIFY(!result.value(QStringLiteral("verified")).toBool());
+    const QJsonObject payment = layerRow(result, QStringLiteral("payment"));
+    QCOMPARE(payment.value(QStringLiteral("outcome")).toString(), QStringLiteral("failed"));
+    QCOMPARE(payment.value(QStringLiteral("provider")).toString(), QStringLiteral("sandbox-stripe"));
+    QVERIFY(!payment.value(QStringLiteral("detail")).toString().isEmpty());
+    for (const QString &layer : {QStringLiteral("runtime"), QStringLiteral("identity"), QStringLiteral("tools")})
+        QCOMPARE(layerRow(result, layer).value(QStringLiteral("outcome")).toString(), QStringLiteral("verified"));
+}
+
+QTEST_GUILESS_MAIN(tst_StopSandbox)
+#include "tst_stop_sandbox.moc"
