@@ -2,6 +2,7 @@
 
 #include "app/services/RunActions.h"
 #include "views/CancelRunDialog.h"
+#include "views/StopDialog.h"
 
 #include "app/services/RunFeed.h"
 #include "models/Logging.h"
@@ -154,6 +155,37 @@ void MainWindow::buildActions()
     connect(m_cancelRunAction, &QAction::triggered, this, &MainWindow::cancelSelectedRun);
     addAction(m_cancelRunAction);
 
+    // The stop switch: every layer at once, each proven (issue 4).
+    auto stopAction = [this](const QString &text, const char *name, const QKeySequence &keys, const QString &tip,
+                             StopScope::Kind kind) {
+        auto *a = new QAction(text, this);
+        a->setObjectName(QString::fromLatin1(name));
+        a->setShortcut(keys);
+        a->setToolTip(tip.arg(keys.toString(QKeySequence::NativeText)));
+        a->setEnabled(false);
+        connect(a, &QAction::triggered, this, [this, kind] { openStopDialog(kind); });
+        addAction(a);
+        return a;
+    };
+    m_stopAgentAction = stopAction(tr("&Stop agent…"), "stopAgentAction", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S),
+                                   tr("Stop the selected run's agent at every layer: cancel its runs, revoke its token, "
+                                      "freeze its cards, block its tools; each verified (%1)"),
+                                   StopScope::Kind::Agent);
+    m_stopRunAction = stopAction(tr("Stop &run at every layer…"), "stopRunAction",
+                                 QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R),
+                                 tr("Cancel the selected run, and contain its agent at the identity, payment and tools "
+                                    "layers (%1)"),
+                                 StopScope::Kind::Run);
+    m_stopPrincipalAction = stopAction(tr("Stop &principal…"), "stopPrincipalAction",
+                                       QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P),
+                                       tr("Stop every agent acting for the selected run's principal (%1)"),
+                                       StopScope::Kind::Principal);
+    m_stopAllAction = stopAction(tr("Stop &everything…"), "stopAllAction",
+                                 QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::ALT | Qt::Key_S),
+                                 tr("Stop every agent of the profile at every layer; confirmed by typing the profile's "
+                                    "name (%1)"),
+                                 StopScope::Kind::All);
+
     m_quitAction = new QAction(tr("&Quit"), this);
     m_quitAction->setShortcut(QKeySequence::Quit);
     m_quitAction->setToolTip(tr("Close the console"));
@@ -198,6 +230,7 @@ void MainWindow::buildToolBar()
     toolBar->addAction(m_exportAction);
     toolBar->addSeparator();
     toolBar->addAction(m_cancelRunAction);
+    toolBar->addAction(m_stopAgentAction);
 }
 
 void MainWindow::buildCentre()
@@ -219,6 +252,9 @@ void MainWindow::buildCentre()
     connect(m_runsView, &RunsTableView::currentRunChanged, this, &MainWindow::showSelectedRun);
     m_runsView->setContextMenuPolicy(Qt::ActionsContextMenu);
     m_runsView->addAction(m_cancelRunAction);
+    m_runsView->addAction(m_stopRunAction);
+    m_runsView->addAction(m_stopAgentAction);
+    m_runsView->addAction(m_stopPrincipalAction);
     connect(m_runsModel, &RunsTableModel::runsChanged, this, &MainWindow::onRunsChanged);
     connect(m_runsModel, &RunsTableModel::modelReset, this, &MainWindow::onRunsLoaded);
 }
@@ -250,6 +286,12 @@ void MainWindow::buildMenus()
     file->addAction(m_quitAction);
     QMenu *runMenu = menuBar()->addMenu(tr("&Run"));
     runMenu->addAction(m_cancelRunAction);
+    runMenu->addSeparator();
+    runMenu->addAction(m_stopRunAction);
+    runMenu->addAction(m_stopAgentAction);
+    runMenu->addAction(m_stopPrincipalAction);
+    runMenu->addSeparator();
+    runMenu->addAction(m_stopAllAction);
     QMenu *view = menuBar()->addMenu(tr("&View"));
     view->addAction(m_findAction);
     view->addAction(m_utcAction);
@@ -323,7 +365,10 @@ void MainWindow::setRunActions(RunActions *actions)
         disconnect(m_actions, nullptr, this, nullptr);
     m_actions = actions;
     if (m_actions)
+    {
         connect(m_actions, &RunActions::cancelFinished, this, &MainWindow::onCancelFinished);
+        connect(m_actions, &RunActions::stopFinished, this, &MainWindow::onStopFinished);
+    }
     updateRunActions();
 }
 
@@ -331,6 +376,99 @@ void MainWindow::updateRunActions()
 {
     const Run *run = m_runsModel->runById(m_detail->runId());
     m_cancelRunAction->setEnabled(m_actions && run && !isTerminal(run->status));
+    m_stopRunAction->setEnabled(m_actions && run);
+    m_stopAgentAction->setEnabled(m_actions && run && !run->agent.isEmpty());
+    m_stopPrincipalAction->setEnabled(m_actions && run && !run->principal.isEmpty());
+    m_stopAllAction->setEnabled(m_actions && !m_actions->profileName().isEmpty());
+}
+
+StopDialog *MainWindow::openStopDialog(StopScope::Kind kind)
+{
+    if (!m_actions)
+        return nullptr;
+    const Run *run = m_runsModel->runById(m_detail->runId());
+    StopScope scope;
+    scope.kind = kind;
+    QString title;
+    switch (kind) {
+    case StopScope::Kind::Run:
+        if (!run)
+            return nullptr;
+        scope.value = run->id;
+        title = tr("run %1 (agent %2)").arg(QString::fromUtf8(run->id), QString::fromUtf8(run->agent));
+        break;
+    case StopScope::Kind::Agent:
+        if (!run || run->agent.isEmpty())
+            return nullptr;
+        scope.value = run->agent;
+        title = tr("agent %1").arg(QString::fromUtf8(run->agent));
+        break;
+    case StopScope::Kind::Principal:
+        if (!run || run->principal.isEmpty())
+            return nullptr;
+        scope.value = run->principal;
+        title = tr("every agent acting for %1").arg(QString::fromUtf8(run->principal));
+        break;
+    case StopScope::Kind::All:
+        scope.value = m_actions->profileName().toUtf8();
+        title = tr("everything in profile %1").arg(m_actions->profileName());
+        break;
+    }
+    const QStringList layers = StopSwitch::allLayers();
+    auto plan = m_actions->previewStop(scope, layers);
+    if (!plan) {
+        auto *box = new QMessageBox(QMessageBox::Information, tr("Nothing to stop"),
+                                    tr("Breaker cannot stop %1: %2").arg(title, plan.error().message), QMessageBox::Ok,
+                                    this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+        return nullptr;
+    }
+    auto *dialog = new StopDialog(*plan, title, kind == StopScope::Kind::All ? m_actions->profileName() : QString(),
+                                  this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    const QByteArray key = scope.key();
+    QPointer<StopDialog> guard(dialog);
+    connect(m_actions, &RunActions::stopStarted, dialog, [guard, key](const QByteArray &k, const StopPlan &p) {
+        if (guard && k == key)
+            guard->started(p);
+    });
+    connect(m_actions, &RunActions::stopProgress, dialog,
+            [guard, key](const QByteArray &k, int action, const std::vector<StopLayerResult> &rows) {
+                if (guard && k == key)
+                    guard->progress(action, rows);
+            });
+    connect(m_actions, &RunActions::stopFinished, dialog, [guard, key](const QByteArray &k, const StopOutcome &o) {
+        if (guard && k == key)
+            guard->finished(o);
+    });
+    connect(dialog, &StopDialog::stopConfirmed, this, [this, scope, layers, title](const QString &reason) {
+        if (!m_actions)
+            return;
+        statusBar()->showMessage(tr("Stopping %1 at every layer…").arg(title));
+        m_actions->stop(scope, layers, reason);
+    });
+    dialog->open();
+    return dialog;
+}
+
+void MainWindow::onStopFinished(const QByteArray &scopeKey, const StopOutcome &outcome)
+{
+    QStringList bad;
+    for (const StopLayerResult &r : outcome.rows)
+        if (!r.provider.isEmpty() && r.outcome != LayerOutcome::Verified)
+            bad << QStringLiteral("%1 %2 %3: %4")
+                       .arg(QString::fromUtf8(r.layer), QString::fromUtf8(r.agent),
+                            QString::fromUtf8(toWireName(r.outcome)), r.detail);
+    const QString scope = QString::fromUtf8(scopeKey);
+    const QString text = outcome.verified ? tr("Stop of %1: every configured layer verified in %2 ms").arg(scope).arg(outcome.ms)
+                                          : tr("Stop of %1: NOT verified").arg(scope);
+    statusBar()->showMessage(text, 15000);
+    for (const QString &b : bad)
+        onProblem(tr("Stop of %1: %2").arg(scope, b));
+    if (outcome.rows.empty())
+        for (const QString &n : outcome.notes)
+            onProblem(tr("Stop of %1: %2").arg(scope, n));
 }
 
 void MainWindow::cancelSelectedRun()

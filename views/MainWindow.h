@@ -1,6 +1,7 @@
 #pragma once
 
 #include "models/Result.h"
+#include "app/services/StopSwitch.h"
 #include "models/StopTypes.h"
 
 #include <QMainWindow>
@@ -15,6 +16,7 @@ class QSplitter;
 namespace Breaker {
 
 class ProblemLog;
+class StopDialog;
 class ProviderStatusBar;
 class RunDetailPane;
 class RunActions;
@@ -56,11 +58,18 @@ public:
     QAction *utcAction() const { return m_utcAction; }
     QAction *exportAction() const { return m_exportAction; }
     QAction *cancelRunAction() const { return m_cancelRunAction; }
+    QAction *stopRunAction() const { return m_stopRunAction; }
+    QAction *stopAgentAction() const { return m_stopAgentAction; }
+    QAction *stopPrincipalAction() const { return m_stopPrincipalAction; }
+    QAction *stopAllAction() const { return m_stopAllAction; }
 
     // Operator actions on runs (not owned; may be absent: then the actions stay disabled).
     void setRunActions(RunActions *actions);
     // Asks to confirm (window-modal, no nested event loop), then cancels the selected run.
     void cancelSelectedRun();
+    // Opens the stop dialog for the selected run's run, agent or principal, or for everything.
+    // Returns the dialog (nullptr when there is nothing to stop; a message says why).
+    StopDialog *openStopDialog(StopScope::Kind kind);
 
 private:
     void buildActions();
@@ -76,6 +85,7 @@ private:
     void setUtc(bool utc);
     void updateRunActions();
     void onCancelFinished(const QByteArray &runId, const StopLayerResult &result);
+    void onStopFinished(const QByteArray &scopeKey, const StopOutcome &outcome);
 
     QPointer<RunFeed> m_feed;
     QString m_profileName;
@@ -91,6 +101,10 @@ private:
     QAction *m_exportAction = nullptr;
     QAction *m_quitAction = nullptr;
     QAction *m_cancelRunAction = nullptr;
+    QAction *m_stopRunAction = nullptr;
+    QAction *m_stopAgentAction = nullptr;
+    QAction *m_stopPrincipalAction = nullptr;
+    QAction *m_stopAllAction = nullptr;
     QPointer<RunActions> m_actions;
     ProviderStatusBar *m_providerStatus = nullptr;
     ProblemLog *m_problemLog = nullptr;

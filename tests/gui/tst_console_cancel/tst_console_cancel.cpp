@@ -1,7 +1,9 @@
 // The console as an operator uses it, on the embedded sandbox (issue 3, "Done when"): a working
 // sandbox run is cancelled from Run > Cancel run… (reason typed, Cancel run clicked) and the
 // outcome is `verified`; a run of the ignores-cancel scenario is cancelled and the outcome is
-// `failed` with "still active after cancel".
+// `failed` with "still active after cancel". Then the stop switch (issue 4, "Done when"): Run >
+// Stop agent… on the runaway refund agent shows the plan, takes a reason, and turns every row —
+// runtime, identity, payment, tools — verified.
 #include "app/breaker/Console.h"
 #include "connectors/runtime/A2aConnector.h"
 #include "models/Profile.h"
@@ -9,13 +11,16 @@
 #include "views/MainWindow.h"
 #include "views/RunsTableModel.h"
 #include "views/RunsTableView.h"
+#include "views/StopDialog.h"
 
 #include <QAction>
 #include <QDirIterator>
 #include <QEventLoop>
 #include <QLineEdit>
 #include <QMessageBox>
+#include <QLabel>
 #include <QPushButton>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -40,6 +45,7 @@ private slots:
     void cleanupTestCase();
     void cancelAWorkingSandboxRun();
     void cancelARunThatIgnoresIt();
+    void stopTheRunawayAgentFromTheWindow();
 
 private:
     const Run *findRun(const std::function<bool(const Run &)> &match) const;
@@ -161,6 +167,59 @@ void tst_ConsoleCancel::cancelARunThatIgnoresIt()
     const QString text = cancelThroughTheWindow(run->id, QStringLiteral("drill: the export ignores cancels"));
     QVERIFY2(text.contains(QLatin1String(": failed after")), qPrintable(text));
     QVERIFY2(text.contains(QLatin1String("still active after cancel")), qPrintable(text));
+}
+
+void tst_ConsoleCancel::stopTheRunawayAgentFromTheWindow()
+{
+    const QString profilePath = sandboxProfile(m_home.filePath(QStringLiteral("run")));
+    auto profile = loadProfile(profilePath);
+    QVERIFY(profile.ok());
+    A2aConnector a2a(*profile->provider(QStringLiteral("refund-agent-a2a")), {});
+    std::optional<Result<RuntimeRun>> started;
+    a2a.startTask(QStringLiteral("refund the duplicate charges"),
+                  QJsonObject{{QStringLiteral("scenario"), QStringLiteral("runaway_loop")}},
+                  [&](const Result<RuntimeRun> &r) { started = r; });
+    QTRY_VERIFY_WITH_TIMEOUT(started.has_value(), 20000);
+    QVERIFY(started->ok());
+    const QByteArray taskId = started->value().externalId;
+    const Run *run = nullptr;
+    QVERIFY2(QTest::qWaitFor([&] {
+                 run = findRun([&](const Run &r) {
+                     return r.externalIdsJson.contains(taskId) && r.status == RunStatus::Working;
+                 });
+                 return run != nullptr;
+             }, 30000),
+             "the runaway run did not show as working within 30 s");
+    const QByteArray runId = run->id;
+    MainWindow *window = m_console->window();
+    select(runId);
+    QTRY_VERIFY_WITH_TIMEOUT(window->stopAgentAction()->isEnabled(), 5000);
+    QCOMPARE(window->stopAgentAction()->shortcut(), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+    window->stopAgentAction()->trigger();
+    StopDialog *dialog = nullptr;
+    QTRY_VERIFY_WITH_TIMEOUT((dialog = window->findChild<StopDialog *>()) && dialog->isVisible(), 5000);
+    // The plan first: every layer's row, nothing done yet; Stop needs a reason.
+    QVERIFY(dialog->table()->rowCount() >= 4); // one runtime row per run in flight
+    QVERIFY(!dialog->stopButton()->isEnabled());
+    QVERIFY(dialog->keepButton()->isDefault());
+    QTest::keyClicks(dialog->reasonField(), QStringLiteral("runaway refund loop"));
+    QVERIFY(dialog->stopButton()->isEnabled());
+    dialog->stopButton()->click();
+    QTRY_VERIFY_WITH_TIMEOUT(!dialog->isRunning(), 40000);
+    const QString status = dialog->statusLabel()->text();
+    QVERIFY2(status.contains(QLatin1String("every configured layer verified")), qPrintable(status));
+    QStringList layers;
+    for (int row = 0; row < dialog->table()->rowCount(); ++row) {
+        QCOMPARE(dialog->table()->item(row, 3)->text(), QStringLiteral("verified"));
+        layers << dialog->table()->item(row, 0)->text();
+    }
+    layers.removeDuplicates();
+    QCOMPARE(layers, (QStringList{QStringLiteral("runtime"), QStringLiteral("identity"), QStringLiteral("payment"),
+                                  QStringLiteral("tools")}));
+    if (const QByteArray dir = qgetenv("BREAKER_SCREENSHOTS"); !dir.isEmpty())
+        dialog->grab().save(QString::fromLocal8Bit(dir) + QStringLiteral("/stop-dialog.png"));
+    dialog->close();
+    QTRY_VERIFY_WITH_TIMEOUT(findRun([&](const Run &r) { return r.id == runId && isTerminal(r.status); }), 10000);
 }
 
 QTEST_MAIN(tst_ConsoleCancel)
