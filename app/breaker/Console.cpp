@@ -1,6 +1,7 @@
 #include "app/breaker/Console.h"
 
 #include "app/services/Engine.h"
+#include "app/services/LeakWatch.h"
 #include "app/services/EngineRunActions.h"
 #include "app/services/RunMonitor.h"
 #include "app/services/RuntimeService.h"
@@ -173,6 +174,12 @@ void Console::watchRuntimeProviders()
                                           .arg(QString::fromUtf8(runId), span)
                                           .arg(double(afterMs) / 1000.0, 0, 'f', 1));
             });
+    if (LeakWatch *leaks = m_engine->leakWatch())
+        connect(leaks, &LeakWatch::leak, this, [this](const LayerLeak &leak, const QByteArray &runId) {
+            m_feed->reportProblem(tr("LEAK after stop: agent %1, the %2 layer let it through: %3%4")
+                                      .arg(QString::fromUtf8(leak.agent), QString::fromUtf8(leak.layer), leak.what,
+                                           runId.isEmpty() ? QString() : tr(" (run %1)").arg(QString::fromUtf8(runId))));
+        });
 }
 
 } // namespace Breaker

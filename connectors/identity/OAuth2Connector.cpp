@@ -27,6 +27,7 @@ OAuth2Connector::OAuth2Connector(const ProviderConfig &provider,
     , m_clientSecret(std::move(clientSecret))
 {
     Net::ClientOptions options;
+    options.connectionsPerHost = 24; // a global stop acts on many agents at once
     options.provider = provider.name;
     options.timeoutMs = provider.timeoutS ? int(*provider.timeoutS * 1000) : kDefaultTimeoutMs;
     options.caFile = provider.caFile;

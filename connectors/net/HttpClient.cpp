@@ -22,13 +22,29 @@ HttpClient::HttpClient(ClientOptions options, QObject *parent)
     , m_nam(this)
     , m_ssl(QSslConfiguration::defaultConfiguration())
 {
-    m_nam.setRedirectPolicy(QNetworkRequest::NoLessSafeRedirectPolicy);
-    if (m_options.proxy.isValid() && !m_options.proxy.isEmpty()) {
-        m_nam.setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, m_options.proxy.host(),
-                                     quint16(m_options.proxy.port(8080))));
-    } else {
-        m_nam.setProxy(QNetworkProxy::NoProxy);
-    }
+    const int extra = std::max(0, (m_options.connectionsPerHost + 5) / 6 - 1);
+    for (int i = 0; i < extra; ++i)
+        m_pool.push_back(std::make_unique<QNetworkAccessManager>());
+    auto setUp = [this](QNetworkAccessManager &nam) {
+        nam.setRedirectPolicy(QNetworkRequest::NoLessSafeRedirectPolicy);
+        if (m_options.proxy.isValid() && !m_options.proxy.isEmpty()) {
+            nam.setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, m_options.proxy.host(),
+                                       quint16(m_options.proxy.port(8080))));
+        } else {
+            nam.setProxy(QNetworkProxy::NoProxy);
+        }
+    };
+    setUp(m_nam);
+    for (auto &nam : m_pool)
+        setUp(*nam);
+}
+
+QNetworkAccessManager &HttpClient::nextManager()
+{
+    if (m_pool.empty())
+        return m_nam;
+    const size_t i = m_next++ % (m_pool.size() + 1);
+    return i == 0 ? m_nam : *m_pool[i - 1];
 }
 
 HttpClient::~HttpClient() = default;
@@ -108,7 +124,7 @@ void HttpClient::send(const QByteArray &method, const QUrl &url, const Headers &
 {
     QNetworkRequest request = makeRequest(url, headers);
     request.setTransferTimeout(m_options.timeoutMs);
-    QNetworkReply *reply = m_nam.sendCustomRequest(request, method, body);
+    QNetworkReply *reply = nextManager().sendCustomRequest(request, method, body);
     // transferTimeout counts idle time; the deadline covers the whole exchange.
     auto *deadline = new QTimer(reply);
     deadline->setSingleShot(true);

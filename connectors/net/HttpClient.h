@@ -11,6 +11,8 @@
 #include <QUrl>
 
 #include <functional>
+#include <memory>
+#include <vector>
 #include <utility>
 
 class QNetworkReply;
@@ -34,6 +36,10 @@ struct ClientOptions
     QString caFile;            // extra trusted CA certificates (PEM), added to the system's
     QUrl proxy;                // http://host:port, or empty
     qint64 maxBodyBytes = 32 * 1024 * 1024;
+    // Parallel connections to one host. QNetworkAccessManager opens at most 6 per host (Qt 6.4
+    // has no setting for it); more is a small pool of managers used in turn. The containment
+    // layers ask for more: a global stop of 100 agents should not queue behind 6 sockets.
+    int connectionsPerHost = 6;
 };
 
 // The HTTP client of the connectors: QNetworkAccessManager with a deadline on every request,
@@ -78,8 +84,12 @@ private:
     QNetworkRequest makeRequest(const QUrl &url, const Headers &headers) const;
     Error transportError(QNetworkReply *reply, const QUrl &url) const;
 
+    QNetworkAccessManager &nextManager();
+
     ClientOptions m_options;
     QNetworkAccessManager m_nam;
+    std::vector<std::unique_ptr<QNetworkAccessManager>> m_pool; // besides m_nam
+    size_t m_next = 0;
     QSslConfiguration m_ssl;
 };
 

@@ -94,6 +94,7 @@ StripeIssuingConnector::StripeIssuingConnector(const ProviderConfig &config,
     m_base.setPath(basePath);
 
     Net::ClientOptions options;
+    options.connectionsPerHost = 24; // a global stop acts on many agents at once
     options.provider = config.name;
     options.timeoutMs = config.timeoutS ? int(*config.timeoutS * 1000) : kDefaultTimeoutMs;
     options.caFile = config.caFile;

@@ -90,6 +90,7 @@ LiteLlmConnector::LiteLlmConnector(const ProviderConfig &config,
     , m_masterKey(std::move(masterKey))
 {
     Net::ClientOptions options;
+    options.connectionsPerHost = 24; // a global stop acts on many agents at once
     options.provider = config.name;
     options.timeoutMs = config.timeoutS ? int(*config.timeoutS * 1000) : kDefaultTimeoutMs;
     options.caFile = config.caFile;

@@ -52,6 +52,7 @@ OpaConnector::OpaConnector(const ProviderConfig &config, QByteArray bearerToken,
     , m_segments(Opa::documentSegments(config.package))
 {
     Net::ClientOptions options;
+    options.connectionsPerHost = 24; // a global stop acts on many agents at once
     options.provider = config.name;
     options.timeoutMs = config.timeoutS ? int(*config.timeoutS * 1000) : kDefaultTimeoutMs;
     options.caFile = config.caFile;
