@@ -1,5 +1,7 @@
 #include "connectors/identity/OAuthCodec.h"
 
+#include <algorithm>
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonParseError>
@@ -266,7 +268,9 @@ std::optional<qint64> retryAfterMs(QByteArrayView value, const QDateTime &now)
     bool ok = false;
     const qint64 seconds = v.toLongLong(&ok);
     if (ok)
-        return seconds < 0 ? std::nullopt : std::optional<qint64>(seconds * 1000);
+        // A delay of more than a day is as good as "not within any deadline"; capping it keeps
+        // the multiplication from overflowing on a hostile header (found by fuzz_oauth).
+        return seconds < 0 ? std::nullopt : std::optional<qint64>(std::min<qint64>(seconds, 86400) * 1000);
     // IMF-fixdate ("Fri, 27 Nov 2026 05:53:04 GMT"); Qt's RFC 2822 parser refuses "GMT".
     QDateTime at = QLocale::c().toDateTime(QString::fromLatin1(v),
                                            QStringLiteral("ddd, dd MMM yyyy HH:mm:ss 'GMT'"));

@@ -22,9 +22,14 @@ QString str(const QJsonObject &o, const char *key)
     return o.value(QLatin1String(key)).toString();
 }
 
+// A JSON number as an integer; out of range (1e300, found by fuzz_stripe) or not a number is 0
+// rather than undefined behaviour. Stripe's amounts and timestamps fit easily.
 qint64 int64(const QJsonObject &o, const char *key)
 {
-    return qint64(o.value(QLatin1String(key)).toDouble());
+    const double d = o.value(QLatin1String(key)).toDouble();
+    if (!(d > -9.0e18 && d < 9.0e18))
+        return 0;
+    return qint64(d);
 }
 
 // A field that Stripe either expands into an object or leaves as an id.
@@ -505,8 +510,10 @@ QString formatAmount(qint64 amountMinor, const QString &currency)
     const QString cur = currency.toLower();
     if (isZeroDecimal(cur))
         return QStringLiteral("%1 %2").arg(amountMinor).arg(cur);
-    const qint64 whole = std::abs(amountMinor) / 100;
-    const qint64 cents = std::abs(amountMinor) % 100;
+    // In unsigned arithmetic: the magnitude of INT64_MIN does not fit a qint64.
+    const quint64 magnitude = amountMinor < 0 ? quint64(0) - quint64(amountMinor) : quint64(amountMinor);
+    const quint64 whole = magnitude / 100;
+    const quint64 cents = magnitude % 100;
     return QStringLiteral("%1%2.%3 %4")
         .arg(amountMinor < 0 ? QStringLiteral("-") : QString())
         .arg(whole)
@@ -576,7 +583,8 @@ Result<void> verifySignature(QByteArrayView payload,
         return makeError(Error::Kind::Invalid,
                          QStringLiteral("No signatures found matching the expected signature for "
                                         "payload"));
-    if (toleranceS > 0 && nowUnix - *timestamp > toleranceS)
+    // Written as a comparison of timestamps, not a difference: a hostile t cannot overflow it.
+    if (toleranceS > 0 && *timestamp < nowUnix - toleranceS)
         return makeError(Error::Kind::Invalid,
                          QStringLiteral("Timestamp outside the tolerance zone"));
     return {};

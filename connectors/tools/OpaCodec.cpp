@@ -53,7 +53,8 @@ Result<QStringList> stringList(const QJsonValue &value, const QString &what)
 Result<QStringList> documentSegments(const QString &package)
 {
     // The profile schema's pattern: identifiers separated by "." or "/".
-    static const QRegularExpression identifier(QStringLiteral("^[A-Za-z_][A-Za-z0-9_]*$"));
+    // \z, not $: $ also matches before a final newline ("a\n" was accepted; found by fuzz_opa).
+    static const QRegularExpression identifier(QStringLiteral("^[A-Za-z_][A-Za-z0-9_]*\\z"));
     QString p = package.trimmed();
     if (p.isEmpty())
         p = QStringLiteral("breaker");

@@ -347,6 +347,8 @@ void tst_OAuthCodec::retryAfter_data()
     QTest::newRow("negative") << QByteArray("-1") << qint64(-1);
     QTest::newRow("junk") << QByteArray("soon") << qint64(-1);
     QTest::newRow("absent") << QByteArray() << qint64(-1);
+    // Found by fuzz_oauth: seconds * 1000 overflowed; a delay over a day is capped at a day.
+    QTest::newRow("huge") << QByteArray("9223372036854775807") << qint64(86400000);
 }
 
 void tst_OAuthCodec::retryAfter()

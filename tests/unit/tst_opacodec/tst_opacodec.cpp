@@ -65,6 +65,8 @@ void tst_OpaCodec::paths_data()
         << s("") << s("/v1/data/breaker/killswitch") << s("/v1/data/breaker/killswitch/allow");
     QTest::newRow("invalid-slashes") << s("breaker//x") << s("") << s("");
     QTest::newRow("invalid-char") << s("breaker/kill-switch") << s("") << s("");
+    // Found by fuzz_opa: "$" also matched before a final newline.
+    QTest::newRow("newline-in-segment") << s("a\n/b") << s("") << s("");
 }
 
 void tst_OpaCodec::paths()

@@ -179,6 +179,11 @@ void tst_StripeCodec::cardErrors()
     QVERIFY(!noStatus.ok());
     QVERIFY(noStatus.error().message.contains(QLatin1String("ic_1")));
     QVERIFY(!Stripe::parseList(R"({"object":"issuing.card"})").ok());
+    // Found by fuzz_stripe: a number beyond 64 bits was converted with undefined behaviour.
+    auto huge = Stripe::parseCard(
+        QByteArrayView(R"({"object":"issuing.card","id":"ic_1","status":"active","created":1e300})"));
+    QVERIFY(huge.ok());
+    QCOMPARE(huge->created, qint64(0));
 }
 
 void tst_StripeCodec::authorizationList()
