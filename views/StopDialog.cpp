@@ -59,6 +59,7 @@ StopDialog::StopDialog(const StopPlan &plan, const QString &scopeTitle, const QS
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->setWordWrap(false);
+    m_table->setTextElideMode(Qt::ElideMiddle); // long token paths keep both ends
     layout->addWidget(m_table, 1);
 
     m_status = new QLabel(this);
@@ -138,7 +139,16 @@ void StopDialog::fill(const StopPlan &plan)
         setRow(row, a.row, a.configured ? tr("planned") : QStringLiteral("skipped_not_configured"),
                a.configured ? a.describe : a.why);
     }
+    fitColumns();
+}
+
+void StopDialog::fitColumns()
+{
     m_table->resizeColumnsToContents();
+    // What was acted on can be long (a token file's path, many tools): the full text is in the
+    // cell's tooltip; the outcome, the time and the provider's words must stay in view.
+    m_table->setColumnWidth(Target, std::min(m_table->columnWidth(Target), 340));
+    m_table->setColumnWidth(Detail, std::max(m_table->columnWidth(Detail), 200));
 }
 
 void StopDialog::setRow(int row, const StopLayerResult &r, const QString &state, const QString &detail)
@@ -148,8 +158,8 @@ void StopDialog::setRow(int row, const StopLayerResult &r, const QString &state,
                                         r.ms > 0 ? QString::number(r.ms) : QString(), detail};
     for (int c = 0; c < ColumnCount; ++c) {
         auto *item = new QTableWidgetItem(cells[c]);
-        if (c == Detail)
-            item->setToolTip(detail);
+        if (c == Detail || c == Target)
+            item->setToolTip(cells[c]);
         if (c == State) {
             const QColor color = stateColor(state);
             if (color.isValid())
@@ -191,6 +201,7 @@ void StopDialog::progress(int action, const std::vector<StopLayerResult> &rows)
         setRow(first + int(k), r, QString::fromUtf8(toWireName(r.outcome)), r.detail);
     }
     m_table->resizeColumnToContents(State);
+    m_table->resizeColumnToContents(Ms);
 }
 
 void StopDialog::finished(const StopOutcome &outcome)
@@ -232,6 +243,7 @@ void StopDialog::finished(const StopOutcome &outcome)
             setRow(row, r, QString::fromUtf8(toWireName(r.outcome)), r.detail);
         }
     }
+    fitColumns();
 }
 
 } // namespace Breaker

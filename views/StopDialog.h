@@ -46,6 +46,7 @@ private:
     void fill(const StopPlan &plan);
     void setRow(int row, const StopLayerResult &r, const QString &state, const QString &detail);
     void updateStopEnabled();
+    void fitColumns();
 
     StopPlan m_plan;
     QString m_confirmName;

@@ -12,6 +12,23 @@
 
 namespace Breaker {
 
+namespace {
+
+// The runtime row of a cancel, before its outcome.
+StopLayerResult cancelRow(const RuntimeStop::Plan &plan)
+{
+    StopLayerResult result;
+    result.layer = "runtime";
+    result.agent = plan.agent;
+    result.run = plan.runId;
+    result.provider = plan.provider;
+    result.action = "cancel";
+    result.target = plan.externalId.isEmpty() ? QByteArray() : plan.kind + " task " + plan.externalId;
+    return result;
+}
+
+} // namespace
+
 RuntimeStop::RuntimeStop(std::shared_ptr<Store> store, std::optional<Profile> profile, ConnectorFor connectorFor,
                          QObject *parent)
     : QObject(parent)
@@ -93,13 +110,7 @@ Result<RuntimeStop::Plan> RuntimeStop::plan(const QByteArray &runId) const
 
 void RuntimeStop::execute(const Plan &plan, const QString &reason, Done done)
 {
-    StopLayerResult result;
-    result.layer = "runtime";
-    result.agent = plan.agent;
-    result.run = plan.runId;
-    result.provider = plan.provider;
-    result.action = "cancel";
-    result.target = plan.externalId.isEmpty() ? QByteArray() : plan.kind + " task " + plan.externalId;
+    StopLayerResult result = cancelRow(plan);
     if (reason.trimmed().isEmpty()) {
         result.outcome = LayerOutcome::Failed;
         result.detail = QStringLiteral("a reason is required");
@@ -135,13 +146,7 @@ void RuntimeStop::execute(const Plan &plan, const QString &reason, Done done)
 void RuntimeStop::cancelAndVerify(const Plan &plan, const QString &reason, const AuditEntry::Actor &actor,
                                   Done done)
 {
-    StopLayerResult result;
-    result.layer = "runtime";
-    result.agent = plan.agent;
-    result.run = plan.runId;
-    result.provider = plan.provider;
-    result.action = "cancel";
-    result.target = plan.externalId.isEmpty() ? QByteArray() : plan.kind + " task " + plan.externalId;
+    StopLayerResult result = cancelRow(plan);
     const qint64 nowMs = QDateTime::currentMSecsSinceEpoch();
     if (!plan.runId.isEmpty()) {
         WriteBatch batch;

@@ -44,6 +44,25 @@ QJsonObject rowJson(const PlannedAction &a)
                        {QStringLiteral("plan"), a.configured ? a.describe : a.why}};
 }
 
+// The runtime row of one run in flight.
+PlannedAction cancelAction(const RuntimeStop::Plan &rp, const QByteArray &agent)
+{
+    PlannedAction a;
+    a.row.layer = "runtime";
+    a.row.agent = agent;
+    a.row.run = rp.runId;
+    a.row.provider = rp.provider;
+    a.row.action = "cancel";
+    a.row.target = rp.externalId.isEmpty() ? QByteArray() : rp.kind + " task " + rp.externalId;
+    a.principal = rp.principal;
+    a.configured = !rp.provider.isEmpty();
+    a.why = rp.why;
+    a.describe = rp.describe();
+    a.releaseApproval = rp.status == "waiting_approval";
+    a.runtime = rp;
+    return a;
+}
+
 } // namespace
 
 QByteArray StopScope::wireKind() const
@@ -303,20 +322,7 @@ Result<StopPlan> StopSwitch::plan(const StopScope &scope, const QStringList &lay
             return rp.error();
         plan.agents << rp->agent;
         if (plan.layers.contains(QLatin1String("runtime"))) {
-            PlannedAction a;
-            a.row.layer = "runtime";
-            a.row.agent = rp->agent;
-            a.row.run = rp->runId;
-            a.row.provider = rp->provider;
-            a.row.action = "cancel";
-            a.row.target = rp->externalId.isEmpty() ? QByteArray() : rp->kind + " task " + rp->externalId;
-            a.principal = rp->principal;
-            a.configured = !rp->provider.isEmpty();
-            a.why = rp->why;
-            a.describe = rp->describe();
-            a.releaseApproval = rp->status == "waiting_approval";
-            a.runtime = *rp;
-            plan.actions.push_back(std::move(a));
+            plan.actions.push_back(cancelAction(*rp, rp->agent));
         }
         addLayerActions(plan, rp->agent, false);
         return plan;
@@ -346,20 +352,7 @@ Result<StopPlan> StopSwitch::plan(const StopScope &scope, const QStringList &lay
                 auto rp = m_runtime->plan(r.id);
                 if (!rp)
                     return rp.error();
-                PlannedAction a;
-                a.row.layer = "runtime";
-                a.row.agent = agent;
-                a.row.run = rp->runId;
-                a.row.provider = rp->provider;
-                a.row.action = "cancel";
-                a.row.target = rp->externalId.isEmpty() ? QByteArray() : rp->kind + " task " + rp->externalId;
-                a.principal = rp->principal;
-                a.configured = !rp->provider.isEmpty();
-                a.why = rp->why;
-                a.describe = rp->describe();
-                a.releaseApproval = rp->status == "waiting_approval";
-                a.runtime = *rp;
-                plan.actions.push_back(std::move(a));
+                plan.actions.push_back(cancelAction(*rp, agent));
             }
             if (inFlight.empty()) {
                 // Nothing in flight as far as Breaker knows: the runtime is still asked.
