@@ -13,6 +13,7 @@
 #include "models/Logging.h"
 
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QHostAddress>
 #include <QJsonArray>
@@ -20,6 +21,8 @@
 #include <QRandomGenerator>
 #include <QSaveFile>
 #include <QTcpServer>
+
+#include <algorithm>
 
 namespace Breaker {
 
@@ -86,6 +89,27 @@ Sandbox::~Sandbox()
 
 Result<quint16> Sandbox::pickFreeLoopbackPort()
 {
+    // A port picked now is bound later (by the console, or by a test's listener). One the OS
+    // handed out for port 0 would be free for the OS to hand out again meanwhile — to one of the
+    // sandbox's own providers, which bind port 0 right after (seen in CI: the OTLP sender
+    // talking to the OAuth server). So pick below the ephemeral range, where the OS never
+    // assigns ports by itself; only when none is free there, ask for one.
+    int ephemeralLow = 32768;
+    if (QFile range(QStringLiteral("/proc/sys/net/ipv4/ip_local_port_range")); range.open(QIODevice::ReadOnly)) {
+        bool ok = false;
+        const int low = range.readAll().simplified().split(' ').value(0).toInt(&ok);
+        if (ok && low > 1024)
+            ephemeralLow = low;
+    }
+    const int from = std::max(1025, std::min(20000, ephemeralLow - 1000));
+    for (int attempt = 0; attempt < 64 && ephemeralLow - from > 0; ++attempt) {
+        const quint16 candidate = quint16(from + int(QRandomGenerator::global()->bounded(ephemeralLow - from)));
+        QTcpServer probe;
+        if (probe.listen(QHostAddress::LocalHost, candidate)) {
+            probe.close();
+            return candidate;
+        }
+    }
     QTcpServer server;
     if (!server.listen(QHostAddress::LocalHost, 0))
         return makeError(

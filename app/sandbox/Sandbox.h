@@ -72,7 +72,8 @@ public:
     StripeFake *stripe() const { return m_stripe; }
     OpaFake *opa() const { return m_opa; }
 
-    // A free TCP port on 127.0.0.1 (bound, read, closed).
+    // A free TCP port on 127.0.0.1 (bound, read, closed), below the ephemeral range when it can:
+    // the OS never hands such a port to a port-0 listener before the caller binds it.
     static Result<quint16> pickFreeLoopbackPort();
 
 signals:

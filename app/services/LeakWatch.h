@@ -41,6 +41,10 @@ public:
     void watch(const Breaker::StopOutcome &outcome, const QList<QByteArray> &agents);
     bool isWatching(const QByteArray &agent) const { return m_watched.contains(agent); }
 
+    // Fed by RunMonitor's runsCommitted / eventsCommitted (public so that tests can feed it).
+    void onRuns(const std::vector<Breaker::Run> &runs);
+    void onEvents(const std::vector<Breaker::RunEvent> &events);
+
 signals:
     void leak(const Breaker::LayerLeak &leak, const QByteArray &runId);
 
@@ -52,8 +56,6 @@ private:
         QSet<QByteArray> layers; // the layers the stop acted on with a provider
         QByteArray scope;
     };
-    void onRuns(const std::vector<Breaker::Run> &runs);
-    void onEvents(const std::vector<Breaker::RunEvent> &events);
     void poll();
     void raise(const LayerLeak &leak, const QByteArray &runId);
 
