@@ -7,6 +7,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTimeZone>
+#include <QTimer>
 #include <QUrlQuery>
 
 namespace Breaker {
@@ -16,6 +17,7 @@ struct Auth0Connector::Stop
 {
     std::shared_ptr<Op> op;
     LayerTarget target;
+    QDeadlineTimer until; // the stop's whole deadline: rate-limit retries stay inside it
     QStringList evidence;
     bool isJwt = false; // the agent's token is a JWT access token: Auth0 cannot revoke it
     qint64 exp = 0;     // of that JWT, when known
@@ -32,6 +34,43 @@ QString utc(qint64 seconds)
 QByteArray pct(const QByteArray &v)
 {
     return QUrl::toPercentEncoding(QString::fromUtf8(v));
+}
+
+constexpr int kDefaultCallMs = 10000;    // checkLeaks() and probe(), which have no stop deadline
+constexpr qint64 kDefaultRetryMs = 1000; // a 429 that names no time
+constexpr qint64 kMinRetryMs = 100;      // X-RateLimit-Reset has whole seconds: never spin
+
+// Auth0's own words for a non-2xx answer. The Management API answers
+// {"statusCode":403,"error":"Forbidden","message":"Insufficient scope; expected any of:
+// delete:grants.","errorCode":"insufficient_scope"}, which RFC 6749 parsing would shorten to
+// "Forbidden"; the Authentication API answers {"error","error_description"}.
+QString auth0Failure(int status, const QByteArray &body)
+{
+    const QJsonObject o = QJsonDocument::fromJson(body).object();
+    const QString message = o.value(QLatin1String("message")).toString();
+    if (message.isEmpty())
+        return OAuth::describeFailure(status, body);
+    QString s = o.value(QLatin1String("error")).toString();
+    s += s.isEmpty() ? message : QStringLiteral(": ") + message;
+    const QString code = o.value(QLatin1String("errorCode")).toString();
+    if (!code.isEmpty())
+        s += QStringLiteral(" (%1)").arg(code);
+    return s + QStringLiteral(", HTTP %1").arg(status);
+}
+
+// How long a 429 asks to wait: Retry-After, else X-RateLimit-Reset (UTC epoch seconds, Auth0's
+// rate limit policy), else a second.
+qint64 rateLimitWaitMs(const Net::ClientReply &r)
+{
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    if (const auto ms = OAuth::retryAfterMs(r.header("Retry-After"), now))
+        return std::max(*ms, kMinRetryMs);
+    bool ok = false;
+    const qint64 reset = r.header("X-RateLimit-Reset").trimmed().toLongLong(&ok);
+    if (ok && reset > 0)
+        return std::clamp<qint64>(
+            reset * 1000 - now.toMSecsSinceEpoch(), kMinRetryMs, qint64(86400) * 1000);
+    return kDefaultRetryMs;
 }
 
 } // namespace
@@ -52,16 +91,57 @@ QUrl Auth0Connector::auth0Url(const QString &path) const
 
 // ---- Management API ---------------------------------------------------------------------------
 
-void Auth0Connector::managementToken(TokenDone done)
+void Auth0Connector::sendRetrying(const QByteArray &method,
+                                  const QUrl &url,
+                                  const Net::HttpClient::Headers &headers,
+                                  const QByteArray &body,
+                                  QDeadlineTimer until,
+                                  ReplyDone done,
+                                  int attempt)
+{
+    send(method,
+         url,
+         headers,
+         body,
+         [this, method, url, headers, body, until, done, attempt](
+             const Result<Net::ClientReply> &r) {
+             if (!r || r->status != 429) {
+                 done(r);
+                 return;
+             }
+             const qint64 wait = rateLimitWaitMs(*r);
+             if (wait >= until.remainingTime()) {
+                 done(providerError(Error::Kind::Unavailable,
+                                    QStringLiteral("%1 %2 rate limited %3 time(s) (%4); the wait "
+                                                   "of %5 ms is past the deadline")
+                                        .arg(QString::fromLatin1(method), url.path())
+                                        .arg(attempt)
+                                        .arg(auth0Failure(r->status, r->body))
+                                        .arg(wait)));
+                 return;
+             }
+             QTimer::singleShot(wait, this, [=, this] {
+                 sendRetrying(method, url, headers, body, until, done, attempt + 1);
+             });
+         });
+}
+
+void Auth0Connector::managementToken(QDeadlineTimer until, TokenDone done)
 {
     if (!m_mgmtToken.isEmpty() && !m_mgmtTokenValid.hasExpired()) {
         done(m_mgmtToken);
         return;
     }
     const QByteArray audience = auth0Url(QStringLiteral("api/v2/")).toEncoded();
-    postForm(
+    // client_secret_basic, as postForm(): the application's authentication method must be
+    // "Client Secret (Basic)" in the Auth0 dashboard.
+    sendRetrying(
+        "POST",
         auth0Url(QStringLiteral("oauth/token")),
-        {{"grant_type", "client_credentials"}, {"audience", audience}},
+        {{"Content-Type", "application/x-www-form-urlencoded"},
+         {"Authorization", OAuth::basicAuthorization(m_clientId, m_clientSecret)}},
+        OAuth::formBody({{"grant_type", "client_credentials"}, {"audience", audience}}),
+        until,
         [this, done = std::move(done)](const Result<Net::ClientReply> &r) {
             if (!r) {
                 done(r.error());
@@ -75,7 +155,7 @@ void Auth0Connector::managementToken(TokenDone done)
                                    QStringLiteral("no Management API token "
                                                   "(client_credentials for audience "
                                                   "api/v2/): %1")
-                                       .arg(OAuth::describeFailure(r->status, r->body))));
+                                       .arg(auth0Failure(r->status, r->body))));
                 return;
             }
             m_mgmtToken = token;
@@ -89,44 +169,49 @@ void Auth0Connector::managementToken(TokenDone done)
 void Auth0Connector::mgmtSend(const QByteArray &method,
                               const QUrl &url,
                               const QByteArray &json,
+                              QDeadlineTimer until,
                               ReplyDone done)
 {
-    managementToken([this, method, url, json, done = std::move(done)](const Result<QByteArray> &t) {
-        if (!t) {
-            done(t.error());
-            return;
-        }
-        Net::HttpClient::Headers h{{"Authorization", "Bearer " + *t}};
-        if (!json.isEmpty())
-            h.append(std::pair<QByteArray, QByteArray>("Content-Type", "application/json"));
-        send(method, url, h, json, done);
-    });
+    managementToken(
+        until,
+        [this, method, url, json, until, done = std::move(done)](const Result<QByteArray> &t) {
+            if (!t) {
+                done(t.error());
+                return;
+            }
+            Net::HttpClient::Headers h{{"Authorization", "Bearer " + *t}};
+            if (!json.isEmpty())
+                h.append(std::pair<QByteArray, QByteArray>("Content-Type", "application/json"));
+            sendRetrying(method, url, h, json, until, done);
+        });
 }
 
 void Auth0Connector::listGrants(const QByteArray &subject,
                                 const QByteArray &clientId,
+                                QDeadlineTimer until,
                                 GrantsDone done)
 {
     QUrl url = auth0Url(QStringLiteral("api/v2/grants"));
     url.setQuery(QStringLiteral("user_id=%1&client_id=%2")
                      .arg(QString::fromLatin1(pct(subject)), QString::fromLatin1(pct(clientId))));
-    mgmtSend("GET", url, {}, [this, done = std::move(done)](const Result<Net::ClientReply> &r) {
-        if (!r) {
-            done(r.error());
-            return;
-        }
-        const QJsonDocument doc = QJsonDocument::fromJson(r->body);
-        if (r->status != 200 || !doc.isArray()) {
-            done(providerError(Error::Kind::Unavailable,
-                               QStringLiteral("listing grants: %1")
-                                   .arg(OAuth::describeFailure(r->status, r->body))));
-            return;
-        }
-        QStringList ids;
-        for (const QJsonValue g : doc.array())
-            ids << g.toObject().value(QLatin1String("id")).toString();
-        done(ids);
-    });
+    mgmtSend(
+        "GET", url, {}, until, [this, done = std::move(done)](const Result<Net::ClientReply> &r) {
+            if (!r) {
+                done(r.error());
+                return;
+            }
+            const QJsonDocument doc = QJsonDocument::fromJson(r->body);
+            if (r->status != 200 || !doc.isArray()) {
+                done(providerError(
+                    Error::Kind::Unavailable,
+                    QStringLiteral("listing grants: %1").arg(auth0Failure(r->status, r->body))));
+                return;
+            }
+            QStringList ids;
+            for (const QJsonValue g : doc.array())
+                ids << g.toObject().value(QLatin1String("id")).toString();
+            done(ids);
+        });
 }
 
 // ---- contain ----------------------------------------------------------------------------------
@@ -137,6 +222,7 @@ void Auth0Connector::contain(const LayerTarget &target,
 {
     auto s = std::make_shared<Stop>();
     s->target = target;
+    s->until = QDeadlineTimer(deadlines.actMs + deadlines.verifyMs);
     s->op = startOp(target,
                     "revoke",
                     tokenTarget(target),
@@ -167,23 +253,27 @@ void Auth0Connector::revokeRefresh(const std::shared_ptr<Stop> &s)
         adminKill(s);
         return;
     }
-    postForm(auth0Url(QStringLiteral("oauth/revoke")),
-             {{"token", s->target.token}},
-             [this, s](const Result<Net::ClientReply> &r) {
-                 if (s->op->finished)
-                     return;
-                 if (!r)
-                     s->evidence << QStringLiteral("oauth/revoke: %1").arg(r.error().message);
-                 else if (r->status == 200)
-                     s->evidence << QStringLiteral("oauth/revoke: HTTP 200");
-                 else
-                     s->evidence << QStringLiteral("oauth/revoke refused: %1")
-                                        .arg(OAuth::describeFailure(r->status, r->body));
-                 if (r && r->status == 200)
-                     s->op->accepted = true;
-                 s->op->progress = s->evidence.join(QStringLiteral("; "));
-                 adminKill(s);
-             });
+    sendRetrying("POST",
+                 auth0Url(QStringLiteral("oauth/revoke")),
+                 {{"Content-Type", "application/x-www-form-urlencoded"},
+                  {"Authorization", OAuth::basicAuthorization(m_clientId, m_clientSecret)}},
+                 OAuth::formBody({{"token", s->target.token}}),
+                 s->until,
+                 [this, s](const Result<Net::ClientReply> &r) {
+                     if (s->op->finished)
+                         return;
+                     if (!r)
+                         s->evidence << QStringLiteral("oauth/revoke: %1").arg(r.error().message);
+                     else if (r->status == 200)
+                         s->evidence << QStringLiteral("oauth/revoke: HTTP 200");
+                     else
+                         s->evidence << QStringLiteral("oauth/revoke refused: %1")
+                                            .arg(auth0Failure(r->status, r->body));
+                     if (r && r->status == 200)
+                         s->op->accepted = true;
+                     s->op->progress = s->evidence.join(QStringLiteral("; "));
+                     adminKill(s);
+                 });
 }
 
 void Auth0Connector::adminKill(const std::shared_ptr<Stop> &s)
@@ -201,17 +291,18 @@ void Auth0Connector::adminKill(const std::shared_ptr<Stop> &s)
         conclude(s, s->op->accepted ? LayerOutcome::DoneUnverified : LayerOutcome::Failed, why);
         return;
     }
-    listGrants(s->target.subject, s->target.clientId, [this, s](const Result<QStringList> &ids) {
-        if (s->op->finished)
-            return;
-        if (!ids) {
-            conclude(s,
-                     s->op->accepted ? LayerOutcome::DoneUnverified : LayerOutcome::Failed,
-                     ids.error().message);
-            return;
-        }
-        deleteGrants(s, *ids);
-    });
+    listGrants(
+        s->target.subject, s->target.clientId, s->until, [this, s](const Result<QStringList> &ids) {
+            if (s->op->finished)
+                return;
+            if (!ids) {
+                conclude(s,
+                         s->op->accepted ? LayerOutcome::DoneUnverified : LayerOutcome::Failed,
+                         ids.error().message);
+                return;
+            }
+            deleteGrants(s, *ids);
+        });
 }
 
 void Auth0Connector::deleteGrants(const std::shared_ptr<Stop> &s, QStringList ids)
@@ -223,15 +314,22 @@ void Auth0Connector::deleteGrants(const std::shared_ptr<Stop> &s, QStringList id
     const QString id = ids.takeFirst();
     const QUrl url
         = auth0Url(QStringLiteral("api/v2/grants/%1").arg(QString::fromLatin1(pct(id.toUtf8()))));
-    mgmtSend("DELETE", url, {}, [this, s, id, ids](const Result<Net::ClientReply> &r) {
+    mgmtSend("DELETE", url, {}, s->until, [this, s, id, ids](const Result<Net::ClientReply> &r) {
         if (s->op->finished)
             return;
+        if (r && r->status == 404) {
+            // Gone between the listing and the delete (another stop, the user): not an error;
+            // the read-back proves the state either way.
+            s->evidence << QStringLiteral("grant %1 already gone (%2)")
+                               .arg(id, auth0Failure(r->status, r->body));
+            deleteGrants(s, ids);
+            return;
+        }
         if (!r || r->status / 100 != 2) {
-            conclude(
-                s,
-                s->op->accepted ? LayerOutcome::DoneUnverified : LayerOutcome::Failed,
-                QStringLiteral("deleting grant %1: %2")
-                    .arg(id, r ? OAuth::describeFailure(r->status, r->body) : r.error().message));
+            conclude(s,
+                     s->op->accepted ? LayerOutcome::DoneUnverified : LayerOutcome::Failed,
+                     QStringLiteral("deleting grant %1: %2")
+                         .arg(id, r ? auth0Failure(r->status, r->body) : r.error().message));
             return;
         }
         s->evidence << QStringLiteral("grant %1 deleted").arg(id);
@@ -247,6 +345,7 @@ void Auth0Connector::revokeRefreshTokens(const std::shared_ptr<Stop> &s)
     mgmtSend("POST",
              auth0Url(QStringLiteral("api/v2/refresh-tokens/revoke")),
              QJsonDocument(body).toJson(QJsonDocument::Compact),
+             s->until,
              [this, s](const Result<Net::ClientReply> &r) {
                  if (s->op->finished)
                      return;
@@ -254,8 +353,7 @@ void Auth0Connector::revokeRefreshTokens(const std::shared_ptr<Stop> &s)
                      conclude(s,
                               s->op->accepted ? LayerOutcome::DoneUnverified : LayerOutcome::Failed,
                               QStringLiteral("refresh-tokens/revoke: %1")
-                                  .arg(r ? OAuth::describeFailure(r->status, r->body)
-                                         : r.error().message));
+                                  .arg(r ? auth0Failure(r->status, r->body) : r.error().message));
                      return;
                  }
                  s->evidence << QStringLiteral("refresh tokens of the user and client revoked "
@@ -269,25 +367,26 @@ void Auth0Connector::revokeRefreshTokens(const std::shared_ptr<Stop> &s)
 
 void Auth0Connector::readBack(const std::shared_ptr<Stop> &s)
 {
-    listGrants(s->target.subject, s->target.clientId, [this, s](const Result<QStringList> &ids) {
-        if (s->op->finished)
-            return;
-        if (!ids) {
-            conclude(s,
-                     LayerOutcome::DoneUnverified,
-                     QStringLiteral("not read back: %1").arg(ids.error().message));
-            return;
-        }
-        if (!ids->isEmpty()) {
-            conclude(s,
-                     LayerOutcome::Failed,
-                     QStringLiteral("grants still listed after deletion: %1")
-                         .arg(ids->join(QStringLiteral(", "))));
-            return;
-        }
-        s->evidence << QStringLiteral("grants read back empty");
-        refreshCheck(s);
-    });
+    listGrants(
+        s->target.subject, s->target.clientId, s->until, [this, s](const Result<QStringList> &ids) {
+            if (s->op->finished)
+                return;
+            if (!ids) {
+                conclude(s,
+                         LayerOutcome::DoneUnverified,
+                         QStringLiteral("not read back: %1").arg(ids.error().message));
+                return;
+            }
+            if (!ids->isEmpty()) {
+                conclude(s,
+                         LayerOutcome::Failed,
+                         QStringLiteral("grants still listed after deletion: %1")
+                             .arg(ids->join(QStringLiteral(", "))));
+                return;
+            }
+            s->evidence << QStringLiteral("grants read back empty");
+            refreshCheck(s);
+        });
 }
 
 void Auth0Connector::refreshCheck(const std::shared_ptr<Stop> &s)
@@ -316,11 +415,10 @@ void Auth0Connector::refreshCheck(const std::shared_ptr<Stop> &s)
                           LayerOutcome::Failed,
                           QStringLiteral("the refresh token still gets new tokens"));
              } else {
-                 conclude(
-                     s,
-                     LayerOutcome::DoneUnverified,
-                     QStringLiteral("the refresh check was inconclusive: %1")
-                         .arg(r ? OAuth::describeFailure(r->status, r->body) : r.error().message));
+                 conclude(s,
+                          LayerOutcome::DoneUnverified,
+                          QStringLiteral("the refresh check was inconclusive: %1")
+                              .arg(r ? auth0Failure(r->status, r->body) : r.error().message));
              }
          });
 }
@@ -352,6 +450,7 @@ void Auth0Connector::checkLeaks(const LayerTarget &target,
     }
     listGrants(target.subject,
                target.clientId,
+               QDeadlineTimer(kDefaultCallMs),
                [target, done = std::move(done)](const Result<QStringList> &ids) {
                    if (!ids) {
                        done(ids.error());
@@ -376,17 +475,21 @@ void Auth0Connector::probe(std::function<void(Result<QString>)> done)
     m_mgmtToken.clear();
     QUrl url = auth0Url(QStringLiteral("api/v2/grants"));
     url.setQuery(QStringLiteral("per_page=1"));
-    mgmtSend("GET", url, {}, [this, done = std::move(done)](const Result<Net::ClientReply> &r) {
-        if (!r)
-            done(r.error());
-        else if (r->status != 200)
-            done(providerError(Error::Kind::Invalid,
-                               QStringLiteral("Management API grants: %1")
-                                   .arg(OAuth::describeFailure(r->status, r->body))));
-        else
-            done(QStringLiteral("%1: Auth0 %2, Management API token and grants read work")
-                     .arg(name(), m_issuer.toString()));
-    });
+    mgmtSend("GET",
+             url,
+             {},
+             QDeadlineTimer(kDefaultCallMs),
+             [this, done = std::move(done)](const Result<Net::ClientReply> &r) {
+                 if (!r)
+                     done(r.error());
+                 else if (r->status != 200)
+                     done(providerError(Error::Kind::Invalid,
+                                        QStringLiteral("Management API grants: %1")
+                                            .arg(auth0Failure(r->status, r->body))));
+                 else
+                     done(QStringLiteral("%1: Auth0 %2, Management API token and grants read work")
+                              .arg(name(), m_issuer.toString()));
+             });
 }
 
 } // namespace Breaker

@@ -11,10 +11,16 @@ namespace Breaker {
 // stop works through the Management API, with a token Breaker's client gets by
 // client_credentials for the audience {issuer}api/v2/ (scopes read:grants, delete:grants,
 // delete:refresh_tokens):
-//   GET {issuer}api/v2/grants?user_id=<subject>&client_id=<client_id>, DELETE each grant,
-//   POST {issuer}api/v2/refresh-tokens/revoke {"user_id","client_id"}.
+//   GET {issuer}api/v2/grants?user_id=<subject>&client_id=<client_id>, DELETE each grant
+//   (204; a 404 means it is already gone: the read-back decides),
+//   POST {issuer}api/v2/refresh-tokens/revoke {"user_id","client_id"} (202, Enterprise plans).
 // Verified when the grants read back empty and the refresh token is refused (invalid_grant);
-// the detail always says that access tokens already issued live until they expire.
+// a grant still listed after its deletion is failed. The detail always says that access tokens
+// already issued live until they expire.
+//
+// Errors carry Auth0's words: the Management API's {"statusCode","error","message","errorCode"}
+// and the Authentication API's {"error","error_description"}. A 429 is retried after Retry-After
+// or X-RateLimit-Reset (UTC epoch seconds) while the stop's deadline allows.
 //
 // Why /oauth/revoke alone is not enough: Auth0 revokes a refresh token only for the client it
 // was issued to, and Breaker's client is usually another one; its answer is recorded either way.
@@ -43,10 +49,24 @@ private:
     using TokenDone = std::function<void(const Result<QByteArray> &)>;
     using GrantsDone = std::function<void(const Result<QStringList> &)>;
 
-    void managementToken(TokenDone done);
-    void listGrants(const QByteArray &subject, const QByteArray &clientId, GrantsDone done);
-    void
-    mgmtSend(const QByteArray &method, const QUrl &url, const QByteArray &json, ReplyDone done);
+    // send(), retrying a 429 while `until` allows; a 429 past it answers an error that says so.
+    void sendRetrying(const QByteArray &method,
+                      const QUrl &url,
+                      const Net::HttpClient::Headers &headers,
+                      const QByteArray &body,
+                      QDeadlineTimer until,
+                      ReplyDone done,
+                      int attempt = 1);
+    void managementToken(QDeadlineTimer until, TokenDone done);
+    void listGrants(const QByteArray &subject,
+                    const QByteArray &clientId,
+                    QDeadlineTimer until,
+                    GrantsDone done);
+    void mgmtSend(const QByteArray &method,
+                  const QUrl &url,
+                  const QByteArray &json,
+                  QDeadlineTimer until,
+                  ReplyDone done);
 
     void revokeRefresh(const std::shared_ptr<Stop> &s);
     void adminKill(const std::shared_ptr<Stop> &s);
