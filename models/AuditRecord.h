@@ -37,6 +37,10 @@ struct AuditRecord
 // The record's exact line: fields in the order of DESIGN.md section 7, null where unknown,
 // ts as RFC 3339 UTC with milliseconds, prev as 64 lowercase hex characters.
 QByteArray formatAuditLine(qint64 seq, qint64 tsMs, const AuditEntry &entry, const QByteArray &prevHex);
+// The same with ts already formatted (a batch shares one timestamp).
+QByteArray formatAuditLine(qint64 seq, const QByteArray &tsText, const AuditEntry &entry, const QByteArray &prevHex);
+// "2026-11-27T10:02:26.123Z": RFC 3339 UTC with milliseconds, as Qt's ISODateWithMs writes it.
+QByteArray formatAuditTime(qint64 tsMs);
 QByteArray sha256Hex(QByteArrayView bytes);
 inline QByteArray zeroHash() { return QByteArray(64, '0'); }
 

@@ -1120,6 +1120,7 @@ private:
                                           QStringLiteral("providers"),
                                           QStringLiteral("agents"),
                                           QStringLiteral("retention"),
+                                          QStringLiteral("audit"),
                                           QStringLiteral("prices")};
         const JsonValue *agents = nullptr;
         QString agentsPath;
@@ -1156,6 +1157,8 @@ private:
                     agentsPath = p;
                 } else if (m.key == u"retention") {
                     readRetention(v, p, profile.retention);
+                } else if (m.key == u"audit") {
+                    readAudit(v, p, profile.audit);
                 } else if (m.key == u"prices") {
                     readPrices(v, p, profile.prices);
                 } else {
@@ -1186,6 +1189,40 @@ private:
                 } else if (m.key == u"max_events") {
                     if (const auto n = integer(m.value, p, 0, (qint64(1) << 53) - 1))
                         retention.maxEvents = *n;
+                } else {
+                    return false;
+                }
+                return true;
+            },
+            [&](const JsonMember &m, const QString &p) { unknownKey(m, p, known); });
+    }
+
+    void readAudit(const JsonValue &v, const QString &path, AuditSettings &audit)
+    {
+        if (!isObject(v, path))
+            return;
+        static const QStringList known
+            = {QStringLiteral("signing_key"), QStringLiteral("keep_after_export_days")};
+        members(
+            v,
+            path,
+            [&](const JsonMember &m, const QString &p) {
+                if (m.key == u"signing_key") {
+                    if (const auto ref = secret(m.value, p)) {
+                        // The key pair is created on first use and written back: an
+                        // environment variable cannot hold it.
+                        if (ref->kind == SecretRef::Kind::Env)
+                            addIssue(m.value.offset,
+                                     p,
+                                     QStringLiteral("the audit signing key is created on first use "
+                                                    "and stored: use keychain:NAME or file:PATH, "
+                                                    "not env:"));
+                        else
+                            audit.signingKey = *ref;
+                    }
+                } else if (m.key == u"keep_after_export_days") {
+                    if (const auto n = integer(m.value, p, 0, std::numeric_limits<int>::max()))
+                        audit.keepAfterExportDays = int(*n);
                 } else {
                     return false;
                 }

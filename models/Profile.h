@@ -90,6 +90,16 @@ struct Retention
     std::optional<qint64> maxEvents;
 };
 
+// The audit trail's sealing (DESIGN.md section 7; docs/AUDIT.md).
+struct AuditSettings
+{
+    // Where the Ed25519 signing key lives: keychain:NAME or file:/ABS/PATH (never env:).
+    // Not set: the OS keychain, under the profile's name.
+    std::optional<SecretRef> signingKey;
+    // How long the console keeps records locally after they were exported; not set: forever.
+    std::optional<int> keepAfterExportDays;
+};
+
 // USD per million tokens.
 struct ModelPrice
 {
@@ -115,6 +125,7 @@ struct Profile
     std::vector<ProviderConfig> providers; // in file order
     std::vector<AgentConfig> agents;       // in file order
     Retention retention;
+    AuditSettings audit;
     std::vector<ModelPrice> prices; // in file order
 
     const ProviderConfig *provider(const QString &name) const;

@@ -27,6 +27,27 @@ struct StopLayerResult
     QString detail;      // the provider's words and the evidence
     qint64 ms = 0;       // from the start of the action to its outcome
     RunStatus finalStatus = RunStatus::Unknown; // runtime layer: the state the runtime last reported
+    bool idle = false;   // runtime layer: verified only by asking, nothing was in flight to cancel
+};
+
+// The control map's "last proven stop" of one layer of one agent (DESIGN.md section 4,
+// ControlMap; issue 4 item 7): how the last stop or drill of the layer ended, and when the layer
+// was last verified, with the time it took. provenAtMs == 0: the layer was never proven.
+struct StopProof
+{
+    QByteArray agent;
+    QByteArray layer;
+    QByteArray provider;
+    LayerOutcome outcome = LayerOutcome::Failed; // of the last attempt
+    qint64 ms = 0;                               // the last attempt's time to its outcome
+    qint64 atMs = 0;                             // when the last attempt ended
+    bool drill = false;
+    QString detail;
+
+    qint64 provenAtMs = 0; // the last verified attempt
+    qint64 provenMs = 0;   // its time to verified
+    bool provenDrill = false;
+    QByteArray provenProvider;
 };
 
 } // namespace Breaker

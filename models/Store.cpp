@@ -160,6 +160,26 @@ constexpr const char kAuditHead[] = "SELECT seq, ts_ms, line, hash FROM audit OR
 constexpr const char kAuditRange[] =
     "SELECT seq, ts_ms, line, hash FROM audit WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq";
 constexpr const char kAuditInsert[] = "INSERT INTO audit (seq, ts_ms, line, hash) VALUES (?1, ?2, ?3, ?4)";
+constexpr const char kAuditCheckpointInsert[] =
+    "INSERT INTO audit_checkpoints (seq, head_hash, signature, key_fingerprint, ts) "
+    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (seq, key_fingerprint) DO NOTHING";
+constexpr const char kAuditCheckpoints[] =
+    "SELECT seq, head_hash, signature, key_fingerprint, ts FROM audit_checkpoints ORDER BY seq, ts";
+
+constexpr const char kUpsertStopProof[] =
+    "INSERT INTO stop_proofs (agent, layer, provider, outcome, ms, at_ms, drill, detail, proven_at_ms, "
+    "proven_ms, proven_drill, proven_provider) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+    "ON CONFLICT (agent, layer) DO UPDATE SET provider = excluded.provider, outcome = excluded.outcome, "
+    "ms = excluded.ms, at_ms = excluded.at_ms, drill = excluded.drill, detail = excluded.detail, "
+    "proven_at_ms = coalesce(excluded.proven_at_ms, proven_at_ms), "
+    "proven_ms = coalesce(excluded.proven_ms, proven_ms), "
+    "proven_drill = coalesce(excluded.proven_drill, proven_drill), "
+    "proven_provider = coalesce(excluded.proven_provider, proven_provider)";
+constexpr const char kAuditLastContaining[] =
+    "SELECT seq, ts_ms, line, hash FROM audit WHERE instr(line, ?1) > 0 ORDER BY seq DESC LIMIT 1";
+constexpr const char kSelectStopProofs[] =
+    "SELECT agent, layer, provider, outcome, ms, at_ms, drill, detail, proven_at_ms, proven_ms, proven_drill, "
+    "proven_provider FROM stop_proofs WHERE ?1 = '' OR agent = ?1 ORDER BY agent, layer";
 
 constexpr const char kDeleteOldEvents[] = "DELETE FROM events WHERE max(start_ns, end_ns) < ?1";
 constexpr const char kDeleteOldRunKeys[] =
@@ -975,11 +995,13 @@ Result<std::vector<AuditRecord>> Store::Private::appendAudit(const std::vector<A
     if (!insert)
         return fail(insert.error());
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const qint64 ts = std::max(now, lastTs); // never before the head, even if the clock stepped back
+    const QByteArray tsText = formatAuditTime(ts);
     for (const AuditEntry &entry : entries) {
         AuditRecord record;
         record.seq = ++seq;
-        record.tsMs = std::max(now, lastTs); // never before the head, even if the clock stepped back
-        record.line = formatAuditLine(record.seq, record.tsMs, entry, prev);
+        record.tsMs = ts;
+        record.line = formatAuditLine(record.seq, tsText, entry, prev);
         record.hashHex = sha256Hex(record.line);
         SqliteQuery q(*insert);
         q.bind(1, record.seq);
@@ -1330,6 +1352,141 @@ Result<std::optional<AuditRecord>> Store::auditHead()
     if (rc != SQLITE_DONE)
         return (*db)->error(rc, QStringLiteral("reading the audit chain head"));
     return std::optional<AuditRecord>();
+}
+
+Result<void> Store::recordStopProofs(const std::vector<StopProof> &attempts)
+{
+    if (attempts.empty())
+        return {};
+    return d->runOnWriter<void>([&attempts](SqliteConnection &db) -> Result<void> {
+        if (auto r = db.exec("BEGIN IMMEDIATE"); !r)
+            return r.error();
+        auto stmt = db.statement(kUpsertStopProof);
+        if (!stmt) {
+            db.rollbackIfOpen();
+            return stmt.error();
+        }
+        for (const StopProof &p : attempts) {
+            const bool verified = p.outcome == LayerOutcome::Verified;
+            SqliteQuery q(*stmt);
+            q.bind(1, p.agent);
+            q.bind(2, p.layer);
+            q.bindOrNull(3, p.provider);
+            q.bind(4, toWireName(p.outcome));
+            q.bind(5, p.ms);
+            q.bind(6, p.atMs);
+            q.bind(7, qint64(p.drill ? 1 : 0));
+            q.bindOrNull(8, p.detail.toUtf8());
+            if (verified) {
+                q.bind(9, p.atMs);
+                q.bind(10, p.ms);
+                q.bind(11, qint64(p.drill ? 1 : 0));
+                q.bindOrNull(12, p.provider);
+            } else {
+                for (int column = 9; column <= 12; ++column)
+                    q.bindNull(column);
+            }
+            if (const int rc = q.step(); rc != SQLITE_DONE) {
+                db.rollbackIfOpen();
+                return db.error(rc, QStringLiteral("recording the stop proof of %1 / %2")
+                                        .arg(QString::fromUtf8(p.agent), QString::fromUtf8(p.layer)));
+            }
+        }
+        if (auto r = db.exec("COMMIT"); !r) {
+            db.rollbackIfOpen();
+            return r.error();
+        }
+        return {};
+    });
+}
+
+Result<std::optional<AuditRecord>> Store::lastAuditRecordContaining(QByteArrayView needle)
+{
+    auto db = d->reader();
+    if (!db)
+        return db.error();
+    auto stmt = (*db)->statement(kAuditLastContaining);
+    if (!stmt)
+        return stmt.error();
+    SqliteQuery q(*stmt);
+    q.bindBlob(1, needle);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW)
+        return std::optional<AuditRecord>(readAudit(q));
+    if (rc != SQLITE_DONE)
+        return (*db)->error(rc, QStringLiteral("searching the audit trail"));
+    return std::optional<AuditRecord>();
+}
+
+Result<std::vector<StopProof>> Store::stopProofs(QByteArrayView agent)
+{
+    auto db = d->reader();
+    if (!db)
+        return db.error();
+    auto stmt = (*db)->statement(kSelectStopProofs);
+    if (!stmt)
+        return stmt.error();
+    SqliteQuery q(*stmt);
+    q.bind(1, agent);
+    std::vector<StopProof> proofs;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        StopProof p;
+        p.agent = q.text(0);
+        p.layer = q.text(1);
+        p.provider = q.text(2);
+        p.outcome = layerOutcomeFromWireName(q.text(3)).value_or(LayerOutcome::Failed);
+        p.ms = q.int64(4);
+        p.atMs = q.int64(5);
+        p.drill = q.int64(6) != 0;
+        p.detail = QString::fromUtf8(q.text(7));
+        p.provenAtMs = q.isNull(8) ? 0 : q.int64(8);
+        p.provenMs = q.isNull(9) ? 0 : q.int64(9);
+        p.provenDrill = q.int64(10) != 0;
+        p.provenProvider = q.text(11);
+        proofs.push_back(std::move(p));
+    }
+    if (rc != SQLITE_DONE)
+        return (*db)->error(rc, QStringLiteral("reading the stop proofs"));
+    return proofs;
+}
+
+Result<void> Store::addAuditCheckpoint(const AuditCheckpoint &checkpoint)
+{
+    if (!d->m_audit)
+        return readOnlyError(d->m_path);
+    std::lock_guard lock(d->m_auditMutex);
+    SqliteConnection &db = *d->m_audit;
+    auto stmt = db.statement(kAuditCheckpointInsert);
+    if (!stmt)
+        return stmt.error();
+    SqliteQuery q(*stmt);
+    q.bind(1, checkpoint.seq);
+    q.bind(2, checkpoint.headHash);
+    q.bindBlob(3, checkpoint.signature);
+    q.bind(4, checkpoint.keyFingerprint);
+    q.bind(5, checkpoint.tsMs);
+    if (const int rc = q.step(); rc != SQLITE_DONE)
+        return db.error(rc, QStringLiteral("writing an audit checkpoint"));
+    return {};
+}
+
+Result<std::vector<AuditCheckpoint>> Store::auditCheckpoints()
+{
+    auto db = d->reader();
+    if (!db)
+        return db.error();
+    auto stmt = (*db)->statement(kAuditCheckpoints);
+    if (!stmt)
+        return stmt.error();
+    SqliteQuery q(*stmt);
+    std::vector<AuditCheckpoint> checkpoints;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW)
+        checkpoints.push_back(AuditCheckpoint{q.int64(0), q.text(1), q.text(2), q.text(3), q.int64(4)});
+    if (rc != SQLITE_DONE)
+        return (*db)->error(rc, QStringLiteral("reading the audit checkpoints"));
+    return checkpoints;
 }
 
 Result<qint64> Store::applyRetention(const RetentionPolicy &policy, qint64 nowMs)

@@ -3,6 +3,7 @@
 #include "models/AuditRecord.h"
 #include "models/Result.h"
 #include "models/RunTypes.h"
+#include "models/StopTypes.h"
 
 #include <QByteArray>
 #include <QString>
@@ -61,6 +62,16 @@ struct RetentionPolicy
     qint64 maxEvents = 0;    // 0: no limit
 };
 
+// A signed checkpoint of the audit chain's head (table audit_checkpoints).
+struct AuditCheckpoint
+{
+    qint64 seq = 0;
+    QByteArray headHash;       // lowercase hex SHA-256 of record seq's line
+    QByteArray signature;      // raw Ed25519 over auditCheckpointMessage(seq, headHash)
+    QByteArray keyFingerprint; // lowercase hex SHA-256 of the public key's DER
+    qint64 tsMs = 0;
+};
+
 struct StoreOptions
 {
     bool readOnly = false;
@@ -115,6 +126,20 @@ public:
     Result<std::vector<AuditRecord>> appendAuditBatch(const std::vector<AuditEntry> &entries);
     Result<std::vector<AuditRecord>> auditRecords(qint64 firstSeq, qint64 lastSeq);
     Result<std::optional<AuditRecord>> auditHead();
+    // Signed checkpoints of the chain head (app/services/AuditSeal). Adding one that exists
+    // (same seq and key) is a no-op. auditCheckpoints() is in seq order.
+    Result<void> addAuditCheckpoint(const AuditCheckpoint &checkpoint);
+    Result<std::vector<AuditCheckpoint>> auditCheckpoints();
+
+    // The control map's last proven stop per agent and layer (schema version 3). Each attempt
+    // replaces the layer's last attempt; a verified one also becomes its proof. Through the
+    // writer thread; durable when it returns.
+    Result<void> recordStopProofs(const std::vector<StopProof> &attempts);
+    // One agent's rows, or every agent's when `agent` is empty; ordered by agent, layer.
+    Result<std::vector<StopProof>> stopProofs(QByteArrayView agent = {});
+    // The newest audit record whose line holds `needle` (e.g. "\"action\":\"audit.exported\""),
+    // searched from the head backwards.
+    Result<std::optional<AuditRecord>> lastAuditRecordContaining(QByteArrayView needle);
 
     // Retention for runs and events; audit records are never deleted here.
     Result<qint64> applyRetention(const RetentionPolicy &policy, qint64 nowMs);

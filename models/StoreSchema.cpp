@@ -163,8 +163,30 @@ DROP INDEX runs_started;
 CREATE INDEX runs_started ON runs (started_ms, id);
 )SQL";
 
+// Version 2 → 3: the control map's "last proven stop" (issue 4 item 7). One row per agent and
+// layer: what the last stop or drill of that layer came to, and when the layer was last verified
+// (kept when a later attempt fails, so the map shows both). The audit trail stays the record of
+// every attempt; this table is the index the control map reads.
+constexpr const char kMigration3[] = R"SQL(
+CREATE TABLE stop_proofs (
+    agent TEXT NOT NULL,
+    layer TEXT NOT NULL,
+    provider TEXT,
+    outcome TEXT NOT NULL,
+    ms INTEGER NOT NULL,
+    at_ms INTEGER NOT NULL,
+    drill INTEGER NOT NULL,
+    detail TEXT,
+    proven_at_ms INTEGER,
+    proven_ms INTEGER,
+    proven_drill INTEGER,
+    proven_provider TEXT,
+    PRIMARY KEY (agent, layer)
+);
+)SQL";
+
 // migrations[n] takes the schema from version n to n + 1.
-constexpr std::array<const char *, kCurrentVersion> kMigrations{kMigration1, kMigration2};
+constexpr std::array<const char *, kCurrentVersion> kMigrations{kMigration1, kMigration2, kMigration3};
 
 // Value of a lowercase hex digit, or -1 (upper case too: it would not read back as the same
 // text). A table, because branches on random hex digits mispredict about every other one.

@@ -1,5 +1,8 @@
 #include "views/MainWindow.h"
 
+#include "views/AuditExportDialog.h"
+#include "views/AuditView.h"
+
 #include "app/services/RunActions.h"
 #include "views/CancelRunDialog.h"
 #include "views/StopDialog.h"
@@ -17,6 +20,7 @@
 
 #include <QAbstractButton>
 #include <QAction>
+#include <QDockWidget>
 #include <QComboBox>
 #include <QDockWidget>
 #include <QFileDialog>
@@ -186,6 +190,23 @@ void MainWindow::buildActions()
                                     "name (%1)"),
                                  StopScope::Kind::All);
 
+    m_drillAction = new QAction(tr("Stop &drill on this canary…"), this);
+    m_drillAction->setObjectName(QStringLiteral("drillAction"));
+    m_drillAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));
+    m_drillAction->setToolTip(tr("Stop a run of the selected canary agent at every layer for real, record each layer's "
+                                 "time to verified as its last proven stop, then undo what can be undone (%1)")
+                                  .arg(m_drillAction->shortcut().toString(QKeySequence::NativeText)));
+    m_drillAction->setEnabled(false);
+    connect(m_drillAction, &QAction::triggered, this, [this] { openStopDialog(StopScope::Kind::Agent, true); });
+    addAction(m_drillAction);
+
+    m_exportAuditAction = new QAction(tr("Export &audit trail…"), this);
+    m_exportAuditAction->setObjectName(QStringLiteral("exportAuditAction"));
+    m_exportAuditAction->setToolTip(tr("A signed export of the audit trail that anyone can verify with openssl"));
+    m_exportAuditAction->setEnabled(false);
+    connect(m_exportAuditAction, &QAction::triggered, this, [this] { openAuditExportDialog(); });
+    addAction(m_exportAuditAction);
+
     m_quitAction = new QAction(tr("&Quit"), this);
     m_quitAction->setShortcut(QKeySequence::Quit);
     m_quitAction->setToolTip(tr("Close the console"));
@@ -255,6 +276,7 @@ void MainWindow::buildCentre()
     m_runsView->addAction(m_stopRunAction);
     m_runsView->addAction(m_stopAgentAction);
     m_runsView->addAction(m_stopPrincipalAction);
+    m_runsView->addAction(m_drillAction);
     connect(m_runsModel, &RunsTableModel::runsChanged, this, &MainWindow::onRunsChanged);
     connect(m_runsModel, &RunsTableModel::modelReset, this, &MainWindow::onRunsLoaded);
 }
@@ -282,6 +304,7 @@ void MainWindow::buildMenus()
 {
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(m_exportAction);
+    file->addAction(m_exportAuditAction);
     file->addSeparator();
     file->addAction(m_quitAction);
     QMenu *runMenu = menuBar()->addMenu(tr("&Run"));
@@ -292,9 +315,12 @@ void MainWindow::buildMenus()
     runMenu->addAction(m_stopPrincipalAction);
     runMenu->addSeparator();
     runMenu->addAction(m_stopAllAction);
+    runMenu->addSeparator();
+    runMenu->addAction(m_drillAction);
     QMenu *view = menuBar()->addMenu(tr("&View"));
     view->addAction(m_findAction);
     view->addAction(m_utcAction);
+    m_viewMenu = view;
     QAction *problems = m_problemDock->toggleViewAction();
     problems->setToolTip(tr("Show the log of provider problems"));
     view->addAction(problems);
@@ -330,7 +356,10 @@ void MainWindow::showSelectedRun(const QByteArray &runId)
     if (!run)
         return;
     const bool otherRun = m_detail->runId() != runId;
+    const bool otherAgent = !m_detail->run() || m_detail->run()->agent != run->agent;
     m_detail->showRun(*run);
+    if (otherAgent)
+        refreshControlMap();
     m_exportAction->setEnabled(true);
     updateRunActions();
     if (otherRun && m_feed)
@@ -380,9 +409,18 @@ void MainWindow::updateRunActions()
     m_stopAgentAction->setEnabled(m_actions && run && !run->agent.isEmpty());
     m_stopPrincipalAction->setEnabled(m_actions && run && !run->principal.isEmpty());
     m_stopAllAction->setEnabled(m_actions && !m_actions->profileName().isEmpty());
+    m_drillAction->setEnabled(m_actions && run && !run->agent.isEmpty());
 }
 
-StopDialog *MainWindow::openStopDialog(StopScope::Kind kind)
+void MainWindow::refreshControlMap()
+{
+    const std::optional<Run> run = m_detail->run();
+    if (!m_actions || !run)
+        return;
+    m_detail->showControlMap(run->agent, m_actions->controlMap(run->agent));
+}
+
+StopDialog *MainWindow::openStopDialog(StopScope::Kind kind, bool drill)
 {
     if (!m_actions)
         return nullptr;
@@ -414,8 +452,18 @@ StopDialog *MainWindow::openStopDialog(StopScope::Kind kind)
         title = tr("everything in profile %1").arg(m_actions->profileName());
         break;
     }
+    if (drill)
+        title = tr("canary agent %1").arg(QString::fromUtf8(scope.value));
     const QStringList layers = StopSwitch::allLayers();
-    auto plan = m_actions->previewStop(scope, layers);
+    auto plan = drill ? m_actions->previewDrill(scope.value) : m_actions->previewStop(scope, layers);
+    if (!plan && drill) {
+        auto *box = new QMessageBox(QMessageBox::Information, tr("No drill"),
+                                    tr("Breaker cannot drill %1: %2").arg(title, plan.error().message), QMessageBox::Ok,
+                                    this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+        return nullptr;
+    }
     if (!plan) {
         auto *box = new QMessageBox(QMessageBox::Information, tr("Nothing to stop"),
                                     tr("Breaker cannot stop %1: %2").arg(title, plan.error().message), QMessageBox::Ok,
@@ -427,6 +475,7 @@ StopDialog *MainWindow::openStopDialog(StopScope::Kind kind)
     auto *dialog = new StopDialog(*plan, title, kind == StopScope::Kind::All ? m_actions->profileName() : QString(),
                                   this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setDrill(drill);
     const QByteArray key = scope.key();
     QPointer<StopDialog> guard(dialog);
     connect(m_actions, &RunActions::stopStarted, dialog, [guard, key](const QByteArray &k, const StopPlan &p) {
@@ -442,9 +491,14 @@ StopDialog *MainWindow::openStopDialog(StopScope::Kind kind)
         if (guard && k == key)
             guard->finished(o);
     });
-    connect(dialog, &StopDialog::stopConfirmed, this, [this, scope, layers, title](const QString &reason) {
+    connect(dialog, &StopDialog::stopConfirmed, this, [this, scope, layers, title, drill](const QString &reason) {
         if (!m_actions)
             return;
+        if (drill) {
+            statusBar()->showMessage(tr("Drilling %1…").arg(title));
+            m_actions->drill(scope.value, reason);
+            return;
+        }
         statusBar()->showMessage(tr("Stopping %1 at every layer…").arg(title));
         m_actions->stop(scope, layers, reason);
     });
@@ -454,6 +508,7 @@ StopDialog *MainWindow::openStopDialog(StopScope::Kind kind)
 
 void MainWindow::onStopFinished(const QByteArray &scopeKey, const StopOutcome &outcome)
 {
+    refreshControlMap(); // the last proven stop may have moved
     QStringList bad;
     for (const StopLayerResult &r : outcome.rows)
         if (!r.provider.isEmpty() && r.outcome != LayerOutcome::Verified)
@@ -527,6 +582,68 @@ void MainWindow::setUtc(bool utc)
 {
     m_runsModel->setUtc(utc);
     m_detail->setUtc(utc);
+    if (m_auditView)
+        m_auditView->setUtc(utc);
+}
+
+void MainWindow::setAuditActions(AuditActions *actions)
+{
+    if (!actions || m_auditActions)
+        return;
+    m_auditActions = actions;
+    m_auditView = new AuditView(actions, this);
+    m_auditDock = new QDockWidget(tr("Audit trail"), this);
+    m_auditDock->setObjectName(QStringLiteral("auditDock"));
+    m_auditDock->setAccessibleName(tr("Audit trail"));
+    m_auditDock->setWidget(m_auditView);
+    addDockWidget(Qt::BottomDockWidgetArea, m_auditDock);
+    tabifyDockWidget(m_problemDock, m_auditDock);
+    m_auditDock->hide();
+    QAction *toggle = m_auditDock->toggleViewAction();
+    toggle->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+    toggle->setToolTip(tr("The audit trail: every operator action and automatic decision, hash-chained and signed (%1)")
+                           .arg(toggle->shortcut().toString(QKeySequence::NativeText)));
+    if (m_viewMenu)
+        m_viewMenu->addAction(toggle);
+    addAction(toggle);
+    connect(m_auditDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+        if (visible)
+            m_auditView->refresh();
+    });
+    connect(m_auditView, &AuditView::exportRequested, this, [this] { openAuditExportDialog(); });
+    connect(m_auditView, &AuditView::showRunRequested, this, [this](const QByteArray &runId) {
+        if (m_runsView->selectRun(runId))
+            showSelectedRun(runId);
+        else
+            statusBar()->showMessage(tr("Run %1 is not in the runs table (it may be older than the rows loaded)")
+                                         .arg(QString::fromUtf8(runId)),
+                                     10000);
+    });
+    connect(actions, &AuditActions::retentionChecked, this, [this](const QString &warning) {
+        if (!warning.isEmpty())
+            onProblem(warning);
+    });
+    m_exportAuditAction->setEnabled(true);
+    actions->checkRetention();
+}
+
+AuditExportDialog *MainWindow::openAuditExportDialog()
+{
+    if (!m_auditActions)
+        return nullptr;
+    if (auto *open = findChild<AuditExportDialog *>(); open && open->isVisible()) {
+        open->raise();
+        return open;
+    }
+    auto *dialog = new AuditExportDialog(m_auditActions, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(m_auditActions, &AuditActions::exportFinished, dialog, [this](bool ok, const QString &message) {
+        statusBar()->showMessage(ok ? tr("Audit trail exported") : tr("Audit export failed: %1").arg(message), 15000);
+        if (m_auditView && m_auditDock->isVisible())
+            m_auditView->refresh(); // the export is itself a record
+    });
+    dialog->open();
+    return dialog;
 }
 
 Result<void> MainWindow::exportTimelineTo(const QString &path) const

@@ -11,10 +11,14 @@ class QAction;
 class QComboBox;
 class QDockWidget;
 class QLineEdit;
+class QMenu;
 class QSplitter;
 
 namespace Breaker {
 
+class AuditActions;
+class AuditExportDialog;
+class AuditView;
 class ProblemLog;
 class StopDialog;
 class ProviderStatusBar;
@@ -62,14 +66,21 @@ public:
     QAction *stopAgentAction() const { return m_stopAgentAction; }
     QAction *stopPrincipalAction() const { return m_stopPrincipalAction; }
     QAction *stopAllAction() const { return m_stopAllAction; }
+    QAction *drillAction() const { return m_drillAction; }
+    QAction *exportAuditAction() const { return m_exportAuditAction; }
+    AuditView *auditView() const { return m_auditView; }
+    QDockWidget *auditDock() const { return m_auditDock; }
 
     // Operator actions on runs (not owned; may be absent: then the actions stay disabled).
     void setRunActions(RunActions *actions);
+    // The audit trail's view, export and retention warning (not owned; set once).
+    void setAuditActions(AuditActions *actions);
+    AuditExportDialog *openAuditExportDialog();
     // Asks to confirm (window-modal, no nested event loop), then cancels the selected run.
     void cancelSelectedRun();
     // Opens the stop dialog for the selected run's run, agent or principal, or for everything.
     // Returns the dialog (nullptr when there is nothing to stop; a message says why).
-    StopDialog *openStopDialog(StopScope::Kind kind);
+    StopDialog *openStopDialog(StopScope::Kind kind, bool drill = false);
 
 private:
     void buildActions();
@@ -84,6 +95,7 @@ private:
     void onProblem(const QString &message);
     void setUtc(bool utc);
     void updateRunActions();
+    void refreshControlMap();
     void onCancelFinished(const QByteArray &runId, const StopLayerResult &result);
     void onStopFinished(const QByteArray &scopeKey, const StopOutcome &outcome);
 
@@ -105,6 +117,12 @@ private:
     QAction *m_stopAgentAction = nullptr;
     QAction *m_stopPrincipalAction = nullptr;
     QAction *m_stopAllAction = nullptr;
+    QAction *m_drillAction = nullptr;
+    QAction *m_exportAuditAction = nullptr;
+    QMenu *m_viewMenu = nullptr;
+    AuditActions *m_auditActions = nullptr;
+    AuditView *m_auditView = nullptr;
+    QDockWidget *m_auditDock = nullptr;
     QPointer<RunActions> m_actions;
     ProviderStatusBar *m_providerStatus = nullptr;
     ProblemLog *m_problemLog = nullptr;

@@ -1,5 +1,6 @@
 #include "views/RunDetailPane.h"
 
+#include "views/ControlMapView.h"
 #include "views/EventDetailsTree.h"
 #include "views/RunFormat.h"
 #include "views/TimelineLegend.h"
@@ -12,6 +13,7 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 namespace Breaker {
@@ -142,13 +144,21 @@ RunDetailPane::RunDetailPane(QWidget *parent)
     m_splitter = new QSplitter(Qt::Horizontal, this);
     m_splitter->setChildrenCollapsible(false);
     m_splitter->addWidget(timelineBox);
-    m_splitter->addWidget(m_details);
+    // The selected event's attributes, and beside them the agent's control map.
+    m_side = new QTabWidget(this);
+    m_side->setObjectName(QStringLiteral("runSideTabs"));
+    m_side->setDocumentMode(true);
+    m_controlMap = new ControlMapView(this);
+    m_side->addTab(m_details, tr("&Event"));
+    m_side->addTab(m_controlMap, tr("Control &map"));
+    m_splitter->addWidget(m_side);
     m_splitter->setStretchFactor(0, 3);
     m_splitter->setStretchFactor(1, 2);
     m_splitter->setSizes({650, 350});
     layout->addWidget(m_splitter, 1);
 
     connect(m_timelineView, &TimelineView::eventSelected, m_details, &EventDetailsTree::setEvent);
+    connect(m_timelineView, &TimelineView::eventSelected, this, [this] { m_side->setCurrentWidget(m_details); });
     connect(
         m_timelineView, &TimelineView::selectionCleared, m_details, &EventDetailsTree::clearEvent);
     connect(
@@ -309,6 +319,18 @@ QString RunDetailPane::summaryText() const
         lines << label->accessibleName() + QStringLiteral(": ") + label->text();
     }
     return lines.join(QLatin1Char('\n'));
+}
+
+void RunDetailPane::showControlMap(const QByteArray &agent, const std::vector<ControlMapRow> &rows)
+{
+    m_controlMap->showMap(agent, rows);
+    m_side->setTabText(m_side->indexOf(m_controlMap),
+                       agent.isEmpty() ? tr("Control &map") : tr("Control &map: %1").arg(QString::fromUtf8(agent)));
+}
+
+void RunDetailPane::showControlMapTab()
+{
+    m_side->setCurrentWidget(m_controlMap);
 }
 
 } // namespace Breaker

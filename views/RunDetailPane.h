@@ -1,5 +1,6 @@
 #pragma once
 
+#include "models/ControlMap.h"
 #include "models/RunTypes.h"
 
 #include <QWidget>
@@ -9,9 +10,11 @@
 class QGridLayout;
 class QLabel;
 class QSplitter;
+class QTabWidget;
 
 namespace Breaker {
 
+class ControlMapView;
 class EventDetailsTree;
 class TimelineLegend;
 class TimelineModel;
@@ -38,6 +41,11 @@ public:
     TimelineModel *timelineModel() const { return m_timelineModel; }
     TimelineView *timelineView() const { return m_timelineView; }
     EventDetailsTree *eventDetails() const { return m_details; }
+    ControlMapView *controlMapView() const { return m_controlMap; }
+
+    // The control map of the run's agent (beside the event details).
+    void showControlMap(const QByteArray &agent, const std::vector<ControlMapRow> &rows);
+    void showControlMapTab();
 
     // The header as plain text, one "caption: value" per line (tests, screen readers' summary).
     QString summaryText() const;
@@ -53,6 +61,8 @@ private:
     TimelineView *m_timelineView = nullptr;
     TimelineLegend *m_legend = nullptr;
     EventDetailsTree *m_details = nullptr;
+    ControlMapView *m_controlMap = nullptr;
+    QTabWidget *m_side = nullptr;
     QSplitter *m_splitter = nullptr;
     QLabel *m_title = nullptr;
     QLabel *m_status = nullptr;

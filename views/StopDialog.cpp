@@ -38,13 +38,14 @@ StopDialog::StopDialog(const StopPlan &plan, const QString &scopeTitle, const QS
     resize(900, 420);
     auto *layout = new QVBoxLayout(this);
 
-    auto *headline = new QLabel(tr("<b>Stop %1 at every layer?</b><br>Each layer is hit at once, then read back: "
-                                   "a row turns <b>verified</b> only when the provider proves it.")
-                                    .arg(scopeTitle.toHtmlEscaped()),
-                                this);
-    headline->setTextFormat(Qt::RichText);
-    headline->setWordWrap(true);
-    layout->addWidget(headline);
+    m_scopeTitle = scopeTitle;
+    m_headline = new QLabel(tr("<b>Stop %1 at every layer?</b><br>Each layer is hit at once, then read back: "
+                               "a row turns <b>verified</b> only when the provider proves it.")
+                                .arg(scopeTitle.toHtmlEscaped()),
+                            this);
+    m_headline->setTextFormat(Qt::RichText);
+    m_headline->setWordWrap(true);
+    layout->addWidget(m_headline);
 
     m_summary = new QLabel(this);
     m_summary->setObjectName(QStringLiteral("stopSummary"));
@@ -102,7 +103,9 @@ StopDialog::StopDialog(const StopPlan &plan, const QString &scopeTitle, const QS
             m_confirm->setEnabled(false);
         m_keep->setText(tr("&Close"));
         m_keep->setEnabled(false); // until the outcome is in: nothing hangs past its deadline
-        m_status->setText(tr("Stopping: every layer is being hit and read back…"));
+        m_status->setText(m_drill ? tr("Drilling: finding or starting a canary run, then hitting and reading back "
+                                       "every layer…")
+                                  : tr("Stopping: every layer is being hit and read back…"));
         emit stopConfirmed(reason());
     });
     connect(m_reason, &QLineEdit::textChanged, this, &StopDialog::updateStopEnabled);
@@ -217,7 +220,11 @@ void StopDialog::finished(const StopOutcome &outcome)
             bad << QStringLiteral("%1 (%2)").arg(QString::fromUtf8(r.layer), QString::fromUtf8(toWireName(r.outcome)));
     }
     QString text;
-    if (outcome.verified)
+    if (outcome.verified && m_drill)
+        text = tr("<b style='color:#1b7f3b'>Drill: every configured layer verified</b> in %1 ms; recorded as the "
+                  "agent's last proven stop.")
+                   .arg(outcome.ms);
+    else if (outcome.verified)
         text = tr("<b style='color:#1b7f3b'>Stopped: every configured layer verified</b> in %1 ms.").arg(outcome.ms);
     else if (outcome.rows.empty())
         text = tr("<b style='color:#c62828'>Nothing was stopped.</b>");
@@ -244,6 +251,21 @@ void StopDialog::finished(const StopOutcome &outcome)
         }
     }
     fitColumns();
+}
+
+void StopDialog::setDrill(bool drill)
+{
+    m_drill = drill;
+    if (!drill)
+        return;
+    setWindowTitle(tr("Stop drill on %1").arg(m_scopeTitle));
+    m_headline->setText(tr("<b>Run a stop drill on %1?</b><br>A run of the canary is stopped for real at every "
+                           "layer and each layer is read back; each layer's time to verified becomes the agent's "
+                           "<b>last proven stop</b> in its control map. Afterwards the card is unfrozen and the tools "
+                           "unblocked; a revoked token stays revoked until the agent gets a new grant.")
+                            .arg(m_scopeTitle.toHtmlEscaped()));
+    m_stop->setText(tr("&Run drill"));
+    m_keep->setText(tr("&Cancel"));
 }
 
 } // namespace Breaker

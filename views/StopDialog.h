@@ -32,6 +32,9 @@ public:
     QPushButton *keepButton() const { return m_keep; }
     QTableWidget *table() const { return m_table; }
     QLabel *statusLabel() const { return m_status; }
+    // A drill against a canary (issue 4 item 7): the same plan and rows, in a drill's words.
+    void setDrill(bool drill);
+    bool isDrill() const { return m_drill; }
 
     // The plan actually carried out (it is resolved again when the stop runs).
     void started(const StopPlan &plan);
@@ -50,6 +53,9 @@ private:
 
     StopPlan m_plan;
     QString m_confirmName;
+    QString m_scopeTitle;
+    QLabel *m_headline = nullptr;
+    bool m_drill = false;
     QLabel *m_summary = nullptr;
     QLabel *m_status = nullptr;
     QTableWidget *m_table = nullptr;

@@ -2,6 +2,7 @@
 
 #include "app/services/Engine.h"
 #include "app/services/LeakWatch.h"
+#include "app/services/EngineAuditActions.h"
 #include "app/services/EngineRunActions.h"
 #include "app/services/RunMonitor.h"
 #include "app/services/RuntimeService.h"
@@ -95,6 +96,7 @@ Result<void> Console::start(const Options &options)
                                      : m_engine->profile()->name);
     m_actions = new EngineRunActions(m_engine.get(), this);
     m_window->setRunActions(m_actions);
+    m_window->setAuditActions(new EngineAuditActions(m_engine.get(), this));
     watchRuntimeProviders();
     m_window->show();
 

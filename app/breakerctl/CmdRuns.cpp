@@ -6,6 +6,7 @@
 #include "connectors/runtime/RuntimeConnector.h"
 
 #include "app/services/SignalWatcher.h"
+#include "models/ControlMap.h"
 #include "models/RunJson.h"
 #include "models/Store.h"
 
@@ -135,29 +136,21 @@ int runRun(Context &ctx)
     if (!events)
         return ctx.fail(Unreachable, events.error());
 
-    // The control map as the profile binds the run's agent now.
-    QJsonArray controlMap;
+    // The control map as the profile binds the run's agent now, with its last proven stops.
     const AgentConfig *agent = nullptr;
     if (profile.value() && r.agentBound)
         agent = profile.value()->agent(QString::fromUtf8(r.agent));
+    std::vector<StopProof> proofs;
     if (agent) {
-        for (const LayerBinding &b : profile.value()->layersFor(*agent)) {
-            controlMap.append(QJsonObject{
-                {QStringLiteral("layer"), b.layer},
-                {QStringLiteral("state"), b.configured ? QStringLiteral("bound") : QStringLiteral("tbd")},
-                {QStringLiteral("provider"), b.provider.isEmpty() ? QJsonValue() : QJsonValue(b.provider)},
-                {QStringLiteral("detail"), b.configured ? QString() : QStringLiteral("no provider bound")}});
-        }
-    } else {
-        const QString why = profile.value() ? QStringLiteral("agent not in the profile")
-                                            : QStringLiteral("no profile");
-        for (const char *layer : kLayerIds) {
-            controlMap.append(QJsonObject{{QStringLiteral("layer"), QString::fromLatin1(layer)},
-                                          {QStringLiteral("state"), QStringLiteral("tbd")},
-                                          {QStringLiteral("provider"), QJsonValue()},
-                                          {QStringLiteral("detail"), why}});
-        }
+        auto read = (*store)->stopProofs(r.agent);
+        if (!read)
+            return ctx.fail(Unreachable, read.error());
+        proofs = read.value();
     }
+    const std::vector<ControlMapRow> mapRows =
+        buildControlMap(profile.value() ? &*profile.value() : nullptr, agent, proofs,
+                        profile.value() ? QStringLiteral("agent not in the profile") : QStringLiteral("no profile"));
+    const QJsonArray controlMap = controlMapJson(mapRows);
 
     // The runtime's own word on the run, asked now, and the verbs the runtime supports.
     QJsonObject runtime{{QStringLiteral("provider"), QJsonValue()}};
@@ -228,12 +221,11 @@ int runRun(Context &ctx)
                          QStringLiteral("verbs:"), verbs.join(QLatin1Char(' '))));
     }
     ctx.out(QStringLiteral("Control map"));
-    for (const auto &v : controlMap) {
-        const QJsonObject row = v.toObject();
-        ctx.out(QStringLiteral("  %1 %2 %3").arg(row.value(QStringLiteral("layer")).toString(), -14)
-                    .arg(row.value(QStringLiteral("state")).toString(), -6)
-                    .arg(row.value(QStringLiteral("provider")).isNull() ? row.value(QStringLiteral("detail")).toString()
-                                                                        : row.value(QStringLiteral("provider")).toString()));
+    for (const ControlMapRow &row : mapRows) {
+        QString what = row.provider.isEmpty() ? row.detail : row.provider;
+        if (!row.provider.isEmpty() && !row.detail.isEmpty())
+            what += QStringLiteral("  ") + row.detail;
+        ctx.out(QStringLiteral("  %1 %2 %3").arg(row.layer, -14).arg(row.state(), -6).arg(what));
     }
     ctx.out(QStringLiteral("Timeline (%1 events)").arg(events.value().size()));
     const qint64 origin = events.value().empty() ? 0 : events.value().front().startNs;

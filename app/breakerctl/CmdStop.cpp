@@ -3,8 +3,10 @@
 #include "app/breakerctl/CtlWait.h"
 #include "app/services/LayerService.h"
 #include "app/services/RuntimeService.h"
+#include "app/services/StopDrill.h"
 #include "app/services/StopSwitch.h"
 #include "connectors/runtime/RuntimeConnector.h"
+#include "models/ControlMap.h"
 #include "models/Store.h"
 
 #include <QEventLoop>
@@ -287,6 +289,95 @@ int runStop(Context &ctx)
 int runResume(Context &ctx)
 {
     return runStopOrResume(ctx, true);
+}
+
+// breakerctl drill --agent NAME --reason TEXT [--json]: a stop drill on a canary (issue 4 item 7).
+// Exit 0 when the stop verified at every configured layer and the restore verified too.
+int runDrill(Context &ctx)
+{
+    QCommandLineParser &p = ctx.parser();
+    const QString reason = p.value(QStringLiteral("reason")).trimmed();
+    const QByteArray agent = p.value(QStringLiteral("agent")).trimmed().toUtf8();
+    if (agent.isEmpty())
+        return ctx.fail(UsageOrProfile, QStringLiteral("drill: --agent NAME is required (a canary agent of the profile)"));
+    if (reason.isEmpty())
+        return ctx.fail(UsageOrProfile, QStringLiteral("drill: --reason TEXT is required (it goes to the audit trail)"));
+    auto profile = ctx.loadProfile();
+    if (!profile)
+        return ctx.fail(UsageOrProfile, profile.error());
+    auto store = ctx.openStore(false);
+    if (!store)
+        return ctx.fail(Unreachable, store.error());
+
+    Connectors connectors(profile.value());
+    auto runtimeFor = [&](const QByteArray &provider) { return connectors.runtime(provider); };
+    StopSwitch stopSwitch(store.value(), profile.value(), runtimeFor,
+                          [&](const QByteArray &provider) { return connectors.layers.connector(provider); });
+    StopDrill drill(store.value(), profile.value(), &stopSwitch, runtimeFor);
+    if (auto plan = drill.plan(agent); !plan.ok()) {
+        if (plan.error().kind == Error::Kind::NotFound)
+            return ctx.fail(NotFullySucceeded, plan.error().message);
+        if (plan.error().kind == Error::Kind::Invalid)
+            return ctx.fail(UsageOrProfile, plan.error());
+        return ctx.fail(Unreachable, plan.error());
+    }
+
+    std::optional<DrillResult> result;
+    QEventLoop loop;
+    auto phase = [&](const QString &what) {
+        if (!ctx.json())
+            ctx.out(what);
+    };
+    auto progress = [&](int, const std::vector<StopLayerResult> &rows) {
+        if (!ctx.json())
+            printRows(ctx, rows);
+    };
+    drill.run(agent, reason, phase, progress, [&](const DrillResult &r) {
+        result = r;
+        loop.quit();
+    });
+    if (!result)
+        loop.exec();
+
+    auto proofs = store.value()->stopProofs(agent);
+    if (ctx.json()) {
+        auto outcomeJson = [](const StopOutcome &o) {
+            QJsonArray rows;
+            for (const StopLayerResult &r : o.rows)
+                rows.append(layerJson(r));
+            return QJsonObject{{QStringLiteral("verified"), o.verified},
+                               {QStringLiteral("layers"), rows},
+                               {QStringLiteral("notes"), QJsonArray::fromStringList(o.notes)},
+                               {QStringLiteral("ms"), o.ms}};
+        };
+        QJsonArray proven;
+        for (const StopProof &pr : result->proofs)
+            proven.append(QJsonObject{{QStringLiteral("layer"), QString::fromUtf8(pr.layer)},
+                                      {QStringLiteral("provider"), QString::fromUtf8(pr.provider)},
+                                      {QStringLiteral("outcome"), QString::fromUtf8(toWireName(pr.outcome))},
+                                      {QStringLiteral("ms"), pr.ms}});
+        QJsonObject doc{{QStringLiteral("agent"), QString::fromUtf8(agent)},
+                        {QStringLiteral("reason"), reason},
+                        {QStringLiteral("ok"), result->ok()},
+                        {QStringLiteral("canary_run"), orNull(result->canaryRun)},
+                        {QStringLiteral("canary"), result->canary},
+                        {QStringLiteral("stop"), outcomeJson(result->stop)},
+                        {QStringLiteral("restore"), result->restore ? QJsonValue(outcomeJson(*result->restore)) : QJsonValue()},
+                        {QStringLiteral("proofs"), proven},
+                        {QStringLiteral("notes"), QJsonArray::fromStringList(result->notes)}};
+        ctx.printJson(QJsonDocument(doc));
+    } else {
+        for (const QString &n : result->notes)
+            ctx.out(QStringLiteral("  note: ") + n);
+        ctx.out(QStringLiteral("Last proven stop of %1:").arg(QString::fromUtf8(agent)));
+        if (proofs.ok()) {
+            for (const StopProof &pr : proofs.value())
+                ctx.out(QStringLiteral("  %1 %2").arg(QString::fromUtf8(pr.layer), -8).arg(describeProof(pr)));
+        }
+        ctx.out(result->ok() ? QStringLiteral("Drill: every configured layer verified, and restored")
+                             : QStringLiteral("Drill: NOT fully proven (see the rows above)"));
+    }
+    return result->ok() ? Ok : NotFullySucceeded;
 }
 
 } // namespace Breaker::Ctl

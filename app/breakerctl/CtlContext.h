@@ -60,6 +60,7 @@ int runWatch(Context &ctx);
 int runDaemon(Context &ctx);
 int runStop(Context &ctx);
 int runResume(Context &ctx);
+int runDrill(Context &ctx);
 int runSandbox(Context &ctx, int argc, char *argv[]);
 
 } // namespace Ctl

@@ -11,6 +11,10 @@
 
 using namespace Breaker;
 
+namespace Breaker::Ctl {
+int runAudit(Context &ctx); // CmdAudit.cpp
+} // namespace Breaker::Ctl
+
 namespace {
 
 const char *kUsage =
@@ -29,6 +33,16 @@ const char *kUsage =
     "                        freeze the cards, block the tools) and prove each layer\n"
     "  resume (--agent NAME | --principal P) --reason TEXT\n"
     "                        unfreeze the cards, unblock the tools (a revoked token stays)\n"
+    "  drill --agent NAME --reason TEXT\n"
+    "                        a stop drill on a canary agent: stop a run of it at every layer,\n"
+    "                        record each layer's time to verified, then undo what can be undone\n"
+    "  audit export --out DIR [--from T] [--to T] [--agent A] [--run R] [--principal P]\n"
+    "               [--action X] [--format jsonl,csv,ocsf]\n"
+    "                        a signed, verifiable export of the audit trail (docs/AUDIT.md)\n"
+    "  audit verify DIR [--key FILE | --fingerprint HEX] [--previous DIR]\n"
+    "                        check an export: file hashes, signature, chain, pinned key\n"
+    "  audit check           re-walk the Store's chain against its signed checkpoints\n"
+    "  audit seal            sign a checkpoint of the chain head now\n"
     "\n"
     "Exit status: 0 success; 1 ran but did not fully succeed; 2 usage or profile error;\n"
     "3 the Store or the provider the command needed was unreachable.\n";
@@ -62,18 +76,26 @@ int main(int argc, char *argv[])
         {QStringLiteral("db"), QStringLiteral("The Store (default: ~/.local/share/breaker/breaker.db)."), QStringLiteral("FILE")},
         {QStringLiteral("json"), QStringLiteral("Machine-readable output (one JSON document; JSON Lines for watch).")},
         {QStringLiteral("status"), QStringLiteral("runs: only runs in this status."), QStringLiteral("S")},
-        {QStringLiteral("agent"), QStringLiteral("runs: only this agent; stop, resume: the agent to act on."), QStringLiteral("A")},
+        {QStringLiteral("agent"), QStringLiteral("runs: only this agent; stop, resume, drill: the agent to act on."), QStringLiteral("A")},
         {QStringLiteral("principal"), QStringLiteral("runs: only runs acting for this principal; stop, resume: every agent acting for them."), QStringLiteral("P")},
         {QStringLiteral("limit"), QStringLiteral("runs: at most N runs, newest first (default 200)."), QStringLiteral("N")},
         {QStringLiteral("run"), QStringLiteral("stop: the run to stop."), QStringLiteral("ID")},
         {QStringLiteral("all"), QStringLiteral("stop: every agent of the profile (needs --confirm).")},
         {QStringLiteral("confirm"), QStringLiteral("stop --all: the profile's name, typed to confirm."), QStringLiteral("PROFILE_NAME")},
-        {QStringLiteral("reason"), QStringLiteral("stop, resume: why (required; written to the audit trail)."), QStringLiteral("TEXT")},
+        {QStringLiteral("reason"), QStringLiteral("stop, resume, drill: why (required; written to the audit trail)."), QStringLiteral("TEXT")},
         {QStringLiteral("layers"), QStringLiteral("stop: which layers (default for --run: runtime; otherwise all four)."), QStringLiteral("LIST")},
         {QStringLiteral("dry-run"), QStringLiteral("stop: show what would be done, do nothing.")},
+        {QStringLiteral("out"), QStringLiteral("audit export: the folder to create (must not exist)."), QStringLiteral("DIR")},
+        {QStringLiteral("from"), QStringLiteral("audit export: the first record, by seq or time (inclusive)."), QStringLiteral("T")},
+        {QStringLiteral("to"), QStringLiteral("audit export: the last record, by seq (inclusive) or time (exclusive)."), QStringLiteral("T")},
+        {QStringLiteral("action"), QStringLiteral("audit export: only these actions in audit.csv/audit.ocsf.jsonl (a dotted prefix)."), QStringLiteral("X")},
+        {QStringLiteral("format"), QStringLiteral("audit export: jsonl (always), csv, ocsf, comma-separated."), QStringLiteral("LIST")},
+        {QStringLiteral("key"), QStringLiteral("audit verify: the PEM public key the export must be signed with."), QStringLiteral("FILE")},
+        {QStringLiteral("fingerprint"), QStringLiteral("audit verify: the SHA-256 fingerprint the signing key must have."), QStringLiteral("HEX")},
+        {QStringLiteral("previous"), QStringLiteral("audit verify: an earlier export this one must continue."), QStringLiteral("DIR")},
         {QStringLiteral("otlp-listen"), QStringLiteral("daemon: where to receive OTLP (default: the profile's otlp provider)."), QStringLiteral("HOST:PORT")},
     });
-    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("sandbox, daemon, runs, run, watch, stop, resume"));
+    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("sandbox, daemon, runs, run, watch, stop, resume, drill"));
     parser.addPositionalArgument(QStringLiteral("args"), QStringLiteral("The command's arguments."), QStringLiteral("[args...]"));
 
     if (!parser.parse(QCoreApplication::arguments())) {
@@ -106,8 +128,12 @@ int main(int argc, char *argv[])
         return Ctl::runDaemon(ctx);
     if (command == QLatin1String("stop"))
         return Ctl::runStop(ctx);
+    if (command == QLatin1String("audit"))
+        return Ctl::runAudit(ctx);
     if (command == QLatin1String("resume"))
         return Ctl::runResume(ctx);
+    if (command == QLatin1String("drill"))
+        return Ctl::runDrill(ctx);
     return ctx.fail(Ctl::UsageOrProfile,
                     QStringLiteral("unknown command \"%1\" (see breakerctl --help)").arg(command));
 }

@@ -70,6 +70,8 @@ std::vector<AgentSpec> defaultSandboxAgents()
     claims.version = QByteArrayLiteral("1.9.0");
     claims.role = AgentRole::Claims;
     claims.owner = QByteArrayLiteral("claims-oncall");
+    // The fleet's canary: stop drills run against it (its grant comes back after a revoke).
+    claims.canary = true;
     claims.principals
         = {QByteArrayLiteral("user:maria@example.com"), QByteArrayLiteral("user:omar@example.com")};
     claims.delegation = {QByteArrayLiteral("agent:claims-agent")};

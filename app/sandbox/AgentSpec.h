@@ -20,6 +20,7 @@ struct AgentSpec
     QByteArray version; // gen_ai.agent.version, service.version
     AgentRole role = AgentRole::Refunds;
     QByteArray owner;                  // the team on call for it
+    bool canary = false;               // drills may stop it (the profile marks it "canary")
     QList<QByteArray> principals;      // enduser.id values it acts for
     QList<QByteArray> delegation;      // actor chain, outermost (the agent itself) first
     QList<QByteArray> dataSources;     // the sources it is entitled to read

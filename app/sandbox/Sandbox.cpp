@@ -286,6 +286,7 @@ Result<SandboxContainment> Sandbox::startContainmentProviders()
     if (!secretRef)
         return secretRef.error();
     c.issuer = m_oauth->issuer().toString();
+    c.auditKeyRef = QStringLiteral("file:") + m_folder->filePath(QStringLiteral("audit-signing-key.pem"));
     c.clientId = QStringLiteral("breaker");
     c.clientSecretRef = secretRef.value();
 
@@ -336,6 +337,8 @@ Result<SandboxContainment> Sandbox::startContainmentProviders()
         a.cardId = QString::fromUtf8(creds.cardId);
         c.agents.insert(name, a);
         m_gate->setAgent(spec.name, creds);
+        if (spec.canary)
+            watchCanaryGrant(spec.name, creds, m_folder->filePath(name + QStringLiteral("-refresh-token")));
     }
     // Burst runs are a load test of ingest: their calls are not checked with the providers.
     if (!m_options.burst) {
@@ -347,6 +350,33 @@ Result<SandboxContainment> Sandbox::startContainmentProviders()
         });
     }
     return c;
+}
+
+void Sandbox::watchCanaryGrant(const QByteArray &agent, const ProviderGate::AgentCredentials &credentials,
+                               const QString &tokenFile)
+{
+    // A drill revokes the canary's grant like any stop. A while later its user delegates again
+    // (a new refresh token, written where the profile's token reference points), so the fleet's
+    // canary runs again and the next drill has something to stop. Other agents stay revoked.
+    auto held = std::make_shared<ProviderGate::AgentCredentials>(credentials);
+    connect(m_oauth, &OAuthFake::grantRevoked, this,
+            [this, agent, held, tokenFile](const QByteArray &clientId, const QByteArray &subject) {
+                if (clientId != agent || m_shuttingDown)
+                    return;
+                QTimer::singleShot(m_canaryRegrantMs, this, [this, agent, held, tokenFile, subject] {
+                    if (m_shuttingDown)
+                        return;
+                    held->refreshToken = m_oauth->issueRefreshToken(agent, subject, QByteArrayLiteral("tools payments"));
+                    if (auto written = writeSecretFile(tokenFile, held->refreshToken); !written) {
+                        qCWarning(lcSandbox).noquote() << "canary" << agent << "got a new grant but"
+                                                       << written.error().message;
+                        return;
+                    }
+                    m_gate->setAgent(agent, *held);
+                    qCInfo(lcSandbox).noquote() << "canary" << agent
+                                                << "was revoked; its user delegated again (a new grant)";
+                });
+            });
 }
 
 void Sandbox::shutdown(int flushTimeoutMs)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "app/sandbox/ProviderGate.h"
 #include "app/sandbox/SandboxOptions.h"
 #include "models/Result.h"
 
@@ -82,6 +83,8 @@ signals:
 private:
     void logProgress();
     Result<SandboxContainment> startContainmentProviders();
+    void watchCanaryGrant(const QByteArray &agent, const ProviderGate::AgentCredentials &credentials,
+                          const QString &tokenFile);
 
     SandboxOptions m_options;
     double m_speed = 1.0;
@@ -103,6 +106,7 @@ private:
     QElapsedTimer m_sinceProgress;
     qint64 m_lastDelivered = 0;
     bool m_shuttingDown = false;
+    int m_canaryRegrantMs = 10000;
 };
 
 } // namespace Breaker

@@ -83,6 +83,8 @@ QJsonObject SandboxProfile::build(const std::vector<AgentSpec> &agents,
                      QJsonObject{{QStringLiteral("provider"), kToolsProvider},
                                  {QStringLiteral("names"), stringArray(agent.tools)}});
         a.insert(QStringLiteral("owner"), QString::fromUtf8(agent.owner));
+        if (agent.canary)
+            a.insert(QStringLiteral("canary"), true);
         a.insert(QStringLiteral("principals"), stringArray(agent.principals));
         a.insert(QStringLiteral("data"), stringArray(agent.dataSources));
         a.insert(QStringLiteral("otel_names"), QJsonArray{name});
@@ -91,10 +93,13 @@ QJsonObject SandboxProfile::build(const std::vector<AgentSpec> &agents,
                              {QStringLiteral("on_timeout"), QString::fromUtf8(agent.onTimeout)}});
         agentObjects.insert(name, a);
     }
-    return QJsonObject{{QStringLiteral("version"), 1},
-                       {QStringLiteral("name"), kName},
-                       {QStringLiteral("providers"), providers},
-                       {QStringLiteral("agents"), agentObjects}};
+    QJsonObject profile{{QStringLiteral("version"), 1},
+                        {QStringLiteral("name"), kName},
+                        {QStringLiteral("providers"), providers},
+                        {QStringLiteral("agents"), agentObjects}};
+    if (!c.auditKeyRef.isEmpty())
+        profile.insert(QStringLiteral("audit"), QJsonObject{{QStringLiteral("signing_key"), c.auditKeyRef}});
+    return profile;
 }
 
 QByteArray SandboxProfile::toJson(const QJsonObject &profile)

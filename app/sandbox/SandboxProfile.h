@@ -32,6 +32,10 @@ struct SandboxContainment
         QString cardId;
     };
     QHash<QString, Agent> agents; // by agent name
+    // Where the audit signing key lives: a 0600 file in the sandbox's runtime folder (created on
+    // first use). Every export then says key_storage "file": the sandbox is a demo, and a
+    // headless machine has no OS keychain.
+    QString auditKeyRef;
     bool isEmpty() const { return issuer.isEmpty() && stripeUrl.isEmpty() && opaUrl.isEmpty(); }
 };
 

@@ -6,6 +6,9 @@
 #include "app/services/LayerService.h"
 #include "app/services/LeakWatch.h"
 #include "app/services/RuntimeService.h"
+#include "app/services/AuditKeyStore.h"
+#include "app/services/AuditSeal.h"
+#include "app/services/StopDrill.h"
 #include "app/services/StopSwitch.h"
 #include "app/services/Secrets.h"
 #include "connectors/observability/OtlpReceiver.h"
@@ -131,6 +134,11 @@ Result<void> Engine::start(const Options &options)
     m_retentionTimer.setInterval(10 * 60 * 1000);
     connect(&m_retentionTimer, &QTimer::timeout, this, &Engine::applyRetention);
     m_retentionTimer.start();
+    // Signed checkpoints of the audit chain's head (DESIGN.md section 7): every few minutes, and
+    // after each stop (below), so that an edit of the Store behind Breaker's back is caught.
+    m_sealTimer.setInterval(5 * 60 * 1000);
+    connect(&m_sealTimer, &QTimer::timeout, this, &Engine::sealAuditHead);
+    m_sealTimer.start();
     applyRetention();
     qCInfo(lcMonitor).noquote() << "engine up: OTLP on" << otlpHostPort() << "Store" << options.dbPath;
     return {};
@@ -164,6 +172,30 @@ void Engine::applyProfile(const Profile &profile)
     m_leakWatch->setLayers(layers);
     m_leakWatch->setProfile(profile);
     connect(m_stopSwitch, &StopSwitch::stopFinished, m_leakWatch, &LeakWatch::watch);
+    connect(m_stopSwitch, &StopSwitch::stopFinished, this, &Engine::sealAuditHead);
+    connect(m_stopSwitch, &StopSwitch::resumeFinished, m_leakWatch,
+            [leaks = m_leakWatch](const StopOutcome &, const QList<QByteArray> &agents) { leaks->release(agents); });
+    m_drill = new StopDrill(
+        m_store, profile, m_stopSwitch, [runtime](const QByteArray &provider) { return runtime->connector(provider); },
+        m_stopSwitch);
+}
+
+void Engine::sealAuditHead()
+{
+    if (!m_store || !m_profile || m_sealing->exchange(true))
+        return;
+    // The key may come from the OS keychain over D-Bus: never on the GUI thread.
+    QThreadPool::globalInstance()->start([store = m_store, profile = m_profile, busy = m_sealing] {
+        auto key = loadAuditKey(profile);
+        if (!key) {
+            qCWarning(lcAudit).noquote() << "no checkpoint of the audit chain:" << key.error().message;
+        } else if (auto sealed = Breaker::sealAuditHead(*store, key->signer); !sealed) {
+            qCWarning(lcAudit).noquote() << "the audit chain head could not be sealed:" << sealed.error().message;
+        } else if (sealed.value()) {
+            qCInfo(lcAudit).noquote() << "audit checkpoint signed at seq" << sealed.value()->seq;
+        }
+        busy->store(false);
+    });
 }
 
 void Engine::applyRetention()

@@ -9,6 +9,7 @@
 #include <QString>
 #include <QTimer>
 
+#include <atomic>
 #include <memory>
 #include <optional>
 
@@ -19,6 +20,7 @@ class RunMonitor;
 class LayerService;
 class LeakWatch;
 class RuntimeService;
+class StopDrill;
 class StopSwitch;
 class Store;
 
@@ -55,22 +57,29 @@ public:
     LayerService *layers() const { return m_layers; }
     StopSwitch *stopSwitch() const { return m_stopSwitch; }
     LeakWatch *leakWatch() const { return m_leakWatch; }
+    StopDrill *drill() const { return m_drill; } // over the current stop switch
     const std::optional<Profile> &profile() const { return m_profile; }
     QString otlpHostPort() const; // "127.0.0.1:4318"
     QString otlpEndpoint() const; // "http://127.0.0.1:4318"
     QString telemetryProviderName() const;
+
+    // Signs a checkpoint of the audit chain's head when it moved (on a worker thread).
+    void sealAuditHead();
 
 private:
     void applyRetention();
 
     std::unique_ptr<QLockFile> m_lock;
     QTimer m_retentionTimer;
+    QTimer m_sealTimer;
+    std::shared_ptr<std::atomic_bool> m_sealing = std::make_shared<std::atomic_bool>(false);
     std::shared_ptr<Store> m_store;
     RunMonitor *m_monitor = nullptr;
     RuntimeService *m_runtime = nullptr;
     LayerService *m_layers = nullptr;
     StopSwitch *m_stopSwitch = nullptr;
     LeakWatch *m_leakWatch = nullptr;
+    StopDrill *m_drill = nullptr;
     OtlpReceiver *m_receiver = nullptr;
     std::optional<Profile> m_profile;
 };

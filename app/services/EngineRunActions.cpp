@@ -1,10 +1,12 @@
 #include "app/services/EngineRunActions.h"
 
 #include "app/services/Engine.h"
-#include "app/services/RuntimeService.h"
 #include "app/services/LayerService.h"
+#include "app/services/RuntimeService.h"
 #include "app/services/RuntimeStop.h"
+#include "app/services/StopDrill.h"
 #include "app/services/StopSwitch.h"
+#include "models/Store.h"
 
 #include <QPointer>
 
@@ -115,6 +117,82 @@ void EngineRunActions::stop(const StopScope &scope, const QStringList &layers, c
 QString EngineRunActions::profileName() const
 {
     return m_engine->profile() ? m_engine->profile()->name : QString();
+}
+
+std::vector<ControlMapRow> EngineRunActions::controlMap(const QByteArray &agent)
+{
+    const std::optional<Profile> &profile = m_engine->profile();
+    const AgentConfig *config = profile ? profile->agent(QString::fromUtf8(agent)) : nullptr;
+    std::vector<StopProof> proofs;
+    if (config && m_engine->store()) {
+        if (auto read = m_engine->store()->stopProofs(agent); read.ok())
+            proofs = read.value();
+    }
+    return buildControlMap(profile ? &*profile : nullptr, config, proofs,
+                           profile ? QStringLiteral("agent not in the profile") : QStringLiteral("no profile"));
+}
+
+Result<StopPlan> EngineRunActions::previewDrill(const QByteArray &agent)
+{
+    StopDrill *d = m_engine->drill();
+    if (!d)
+        return makeError(Error::Kind::Invalid, QStringLiteral("no profile: no canary to drill"));
+    return d->plan(agent);
+}
+
+void EngineRunActions::drill(const QByteArray &agent, const QString &reason)
+{
+    StopDrill *d = m_engine->drill();
+    const StopScope scope{StopScope::Kind::Agent, agent};
+    const QByteArray key = scope.key();
+    auto plan = d ? d->plan(agent)
+                  : Result<StopPlan>(makeError(Error::Kind::Invalid, QStringLiteral("no profile: no canary to drill")));
+    if (!plan) {
+        StopOutcome o;
+        o.scope = scope;
+        o.reason = reason;
+        o.notes << plan.error().message;
+        emit stopFinished(key, o);
+        return;
+    }
+    QPointer<EngineRunActions> self(this);
+    auto stopping = std::make_shared<bool>(false);
+    d->run(
+        agent, reason,
+        [self, key, agent, stopping](const QString &what) {
+            // The plan the stop carries out is announced once the canary run is known.
+            if (!self || *stopping || !what.startsWith(QLatin1String("stopping ")))
+                return;
+            *stopping = true;
+            if (StopDrill *drill = self->m_engine->drill())
+                if (auto p = drill->plan(agent); p.ok())
+                    emit self->stopStarted(key, *p);
+        },
+        [self, key, stopping](int action, const std::vector<StopLayerResult> &rows) {
+            // The stop's rows only: the restore's rows are summarised when it ends.
+            if (self && *stopping)
+                emit self->stopProgress(key, action, rows);
+        },
+        [self, key, stopping](const DrillResult &r) {
+            *stopping = false;
+            if (!self)
+                return;
+            StopOutcome o = r.stop;
+            if (!r.canary.isEmpty())
+                o.notes.prepend(QStringLiteral("canary: %1").arg(r.canary));
+            if (r.restore) {
+                QStringList restored;
+                for (const StopLayerResult &row : r.restore->rows)
+                    restored << QStringLiteral("%1 %2").arg(QString::fromUtf8(row.action),
+                                                            QString::fromUtf8(toWireName(row.outcome)));
+                o.notes << QStringLiteral("restored after the drill: %1")
+                               .arg(restored.isEmpty() ? QStringLiteral("nothing to undo") : restored.join(QStringLiteral(", ")));
+            }
+            for (const QString &n : r.notes)
+                if (!o.notes.contains(n))
+                    o.notes << n;
+            emit self->stopFinished(key, o);
+        });
 }
 
 } // namespace Breaker

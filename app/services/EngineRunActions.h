@@ -19,6 +19,9 @@ public:
     Result<StopPlan> previewStop(const StopScope &scope, const QStringList &layers) override;
     void stop(const StopScope &scope, const QStringList &layers, const QString &reason) override;
     QString profileName() const override;
+    std::vector<ControlMapRow> controlMap(const QByteArray &agent) override;
+    Result<StopPlan> previewDrill(const QByteArray &agent) override;
+    void drill(const QByteArray &agent, const QString &reason) override;
 
 private:
     RuntimeStop *stopper();

@@ -30,6 +30,12 @@ void LeakWatch::setPollMs(int ms)
     m_poll.setInterval(ms);
 }
 
+void LeakWatch::release(const QList<QByteArray> &agents)
+{
+    for (const QByteArray &agent : agents)
+        m_watched.remove(agent);
+}
+
 void LeakWatch::watch(const StopOutcome &outcome, const QList<QByteArray> &agents)
 {
     const qint64 now = QDateTime::currentMSecsSinceEpoch();

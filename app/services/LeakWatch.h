@@ -40,6 +40,8 @@ public:
     // Starts watching the agents of a finished stop, from the moment it finished.
     void watch(const Breaker::StopOutcome &outcome, const QList<QByteArray> &agents);
     bool isWatching(const QByteArray &agent) const { return m_watched.contains(agent); }
+    // A resume lets the agents go: what they do next is no longer a leak of that stop.
+    void release(const QList<QByteArray> &agents);
 
     // Fed by RunMonitor's runsCommitted / eventsCommitted (public so that tests can feed it).
     void onRuns(const std::vector<Breaker::Run> &runs);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "app/services/StopSwitch.h"
+#include "models/ControlMap.h"
 #include "models/RunTypes.h"
 #include "models/StopTypes.h"
 
@@ -51,6 +52,29 @@ public:
     }
     // The profile's name (a global stop is confirmed by typing it).
     virtual QString profileName() const { return {}; }
+
+    // The agent's control map as the profile binds it now, with its last proven stops.
+    virtual std::vector<ControlMapRow> controlMap(const QByteArray &agent)
+    {
+        Q_UNUSED(agent);
+        return {};
+    }
+    // Drills (issue 4 item 7): the stop a drill of this canary would carry out, or why not.
+    virtual Result<StopPlan> previewDrill(const QByteArray &agent)
+    {
+        Q_UNUSED(agent);
+        return makeError(Error::Kind::Invalid, QStringLiteral("this console cannot run drills"));
+    }
+    // Answers like stop() with the scope "agent:<name>": stopStarted, stopProgress for the stop's
+    // rows, then stopFinished once the restore after it is done too (its result in the notes).
+    virtual void drill(const QByteArray &agent, const QString &reason)
+    {
+        StopOutcome o;
+        o.scope = StopScope{StopScope::Kind::Agent, agent};
+        o.reason = reason;
+        o.notes << QStringLiteral("this console cannot run drills");
+        emit stopFinished(o.scope.key(), o);
+    }
 
 signals:
     void stopStarted(const QByteArray &scopeKey, const Breaker::StopPlan &plan);

@@ -181,6 +181,10 @@ void RuntimeStop::cancelAndVerify(const Plan &plan, const QString &reason, const
         outcome.detail = QJsonObject{{QStringLiteral("action"), QString::fromUtf8(r.action)},
                                      {QStringLiteral("detail"), r.detail},
                                      {QStringLiteral("ms"), r.ms}};
+        if (!plan.operation.isEmpty())
+            outcome.detail.insert(QStringLiteral("operation"), QString::fromUtf8(plan.operation));
+        if (plan.drill)
+            outcome.detail.insert(QStringLiteral("drill"), true);
         StopLayerResult reported = r;
         if (auto a = m_store->appendAudit(outcome); !a.ok())
             reported.detail += QStringLiteral(" (WARNING: the outcome could not be written to the audit trail: %1)")

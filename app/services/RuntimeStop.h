@@ -41,6 +41,8 @@ public:
         QString why;           // why nothing can be done, when provider is empty
         bool alreadyEnded = false;
         QByteArray status;     // the run's status in the Store, wire name
+        QByteArray operation;  // the stop this cancel belongs to (StopSwitch), for the audit trail
+        bool drill = false;    // part of a drill against a canary
         QString describe() const; // one line: what will be done to what
     };
     // NotFound when the Store has no such run.

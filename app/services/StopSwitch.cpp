@@ -6,6 +6,8 @@
 #include "models/Logging.h"
 #include "models/Store.h"
 
+#include <algorithm>
+
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QJsonObject>
@@ -30,6 +32,21 @@ int layerRank(QByteArrayView layer)
         if (all[i] == QLatin1StringView(layer.data(), layer.size()))
             return i;
     return int(all.size());
+}
+
+int severity(LayerOutcome o)
+{
+    switch (o) {
+    case LayerOutcome::Verified:
+        return 0;
+    case LayerOutcome::SkippedNotConfigured:
+        return 1;
+    case LayerOutcome::DoneUnverified:
+        return 2;
+    case LayerOutcome::Failed:
+        return 3;
+    }
+    return 3;
 }
 
 QJsonObject rowJson(const PlannedAction &a)
@@ -523,6 +540,7 @@ void StopSwitch::start(const StopPlan &plan, const QString &reason, bool resume,
         {QStringLiteral("agents"), agents},
         {QStringLiteral("summary"), plan.summary()},
         {QStringLiteral("operation"), s(running->operationKey)},
+        {QStringLiteral("drill"), plan.drill},
         {QStringLiteral("actions"), actions}};
     if (auto a = m_store->appendAudit(intent); !a.ok()) {
         failAll(QStringLiteral("not attempted: the audit trail could not record the intent: %1").arg(a.error().message));
@@ -574,8 +592,10 @@ void StopSwitch::runAction(const std::shared_ptr<Running> &running, int index)
             return;
         }
         auto cancel = [this, running, index] {
-            const PlannedAction &a = running->plan.actions[size_t(index)];
-            m_runtime->cancelAndVerify(a.runtime, running->reason, running->actor,
+            RuntimeStop::Plan rp = running->plan.actions[size_t(index)].runtime;
+            rp.operation = running->operationKey;
+            rp.drill = running->plan.drill;
+            m_runtime->cancelAndVerify(rp, running->reason, running->actor,
                                        [this, running, index](const StopLayerResult &r) {
                                            finishAction(running, index, {r}, true);
                                        });
@@ -591,7 +611,11 @@ void StopSwitch::runAction(const std::shared_ptr<Running> &running, int index)
                 if (!self)
                     return;
                 const PlannedAction &a = running->plan.actions[size_t(index)];
-                const QString outcome = r.ok() ? QStringLiteral("released") : QStringLiteral("failed");
+                // Conflict: the approval was decided (by a person, elsewhere) while the stop ran;
+                // the run is cancelled all the same.
+                const QString outcome = r.ok()                                   ? QStringLiteral("released")
+                                        : r.error().kind == Error::Kind::Conflict ? QStringLiteral("decided_elsewhere")
+                                                                                 : QStringLiteral("failed");
                 running->released.append(QJsonObject{
                     {QStringLiteral("run"), s(a.runtime.runId)},
                     {QStringLiteral("agent"), s(a.runtime.agent)},
@@ -708,6 +732,7 @@ void StopSwitch::runRuntimeNothingInFlight(const std::shared_ptr<Running> &runni
         }
         if (!caps->list || !c) {
             row.outcome = LayerOutcome::Verified;
+            row.idle = true;
             row.detail = QStringLiteral("nothing in flight: no run of %1 is in flight in Breaker's Store, and %2 (%3) "
                                         "answered but cannot list runs")
                              .arg(s(row.agent), s(row.provider), caps->dialect);
@@ -731,6 +756,7 @@ void StopSwitch::runRuntimeNothingInFlight(const std::shared_ptr<Running> &runni
                     active.push_back(r);
             if (active.empty()) {
                 row.outcome = LayerOutcome::Verified;
+                row.idle = true;
                 row.detail = QStringLiteral("nothing in flight: %1 lists no active run of %2 (%3 listed)")
                                  .arg(s(row.provider), s(row.agent))
                                  .arg(page->runs.size());
@@ -745,6 +771,8 @@ void StopSwitch::runRuntimeNothingInFlight(const std::shared_ptr<Running> &runni
                 RuntimeStop::Plan p = running->plan.actions[size_t(index)].runtime;
                 p.externalId = r.externalId;
                 p.status = toWireName(r.status);
+                p.operation = running->operationKey;
+                p.drill = running->plan.drill;
                 self->m_runtime->cancelAndVerify(p, running->reason, running->actor,
                                                  [self, running, index, rows, left](const StopLayerResult &res) {
                                                      rows->push_back(res);
@@ -771,7 +799,8 @@ void StopSwitch::writeLayerAudit(const Running &running, const StopLayerResult &
     e.detail = QJsonObject{{QStringLiteral("action"), s(r.action)},
                            {QStringLiteral("detail"), r.detail},
                            {QStringLiteral("ms"), r.ms},
-                           {QStringLiteral("operation"), s(running.operationKey)}};
+                           {QStringLiteral("operation"), s(running.operationKey)},
+                           {QStringLiteral("drill"), running.plan.drill}};
     if (auto a = m_store->appendAudit(e); !a.ok())
         qCWarning(lcRuntime) << "stop layer outcome not audited:" << a.error().message;
 }
@@ -841,16 +870,58 @@ void StopSwitch::finishAction(const std::shared_ptr<Running> &running, int index
     done.detail = QJsonObject{{QStringLiteral("operation"), s(running->operationKey)},
                               {QStringLiteral("ms"), o.ms},
                               {QStringLiteral("outcomes"), counts},
-                              {QStringLiteral("released_approvals"), o.releasedApprovals.size()}};
+                              {QStringLiteral("released_approvals"), o.releasedApprovals.size()},
+                              {QStringLiteral("drill"), running->plan.drill}};
     if (auto a = m_store->appendAudit(done); !a.ok())
         o.notes << QStringLiteral("WARNING: the result could not be written to the audit trail: %1").arg(a.error().message);
+    if (!running->resume) {
+        if (auto r = m_store->recordStopProofs(stopProofsOf(o, running->plan.drill)); !r.ok())
+            o.notes << QStringLiteral("WARNING: the control map's last proven stop could not be recorded: %1")
+                           .arg(r.error().message);
+    }
 
     m_running.remove((running->resume ? "resume:" : "stop:") + running->plan.scope.key());
     if (!running->resume)
         emit stopFinished(o, running->plan.agents);
+    else
+        emit resumeFinished(o, running->plan.agents);
     for (const Done &d : running->done)
         if (d)
             d(o);
+}
+
+std::vector<StopProof> stopProofsOf(const StopOutcome &outcome, bool drill)
+{
+    // One proof per agent and layer: the layer is proven for the agent only when every action of
+    // it verified; its time is the slowest action's. A runtime row that only asked (nothing was in
+    // flight) proves nothing about cancelling, so it is left out; gaps have no provider.
+    std::vector<StopProof> proofs;
+    for (const StopLayerResult &r : outcome.rows) {
+        if (r.provider.isEmpty() || r.outcome == LayerOutcome::SkippedNotConfigured || r.idle)
+            continue;
+        auto it = std::find_if(proofs.begin(), proofs.end(),
+                               [&r](const StopProof &p) { return p.agent == r.agent && p.layer == r.layer; });
+        if (it == proofs.end()) {
+            StopProof p;
+            p.agent = r.agent;
+            p.layer = r.layer;
+            p.provider = r.provider;
+            p.outcome = r.outcome;
+            p.ms = r.ms;
+            p.drill = drill;
+            p.detail = r.detail;
+            proofs.push_back(std::move(p));
+            continue;
+        }
+        it->ms = std::max(it->ms, r.ms);
+        if (severity(r.outcome) > severity(it->outcome)) {
+            it->outcome = r.outcome;
+            it->detail = r.detail;
+        }
+    }
+    for (StopProof &p : proofs)
+        p.atMs = outcome.startedAtMs + p.ms;
+    return proofs;
 }
 
 } // namespace Breaker

@@ -54,6 +54,7 @@ struct StopPlan
     QList<QByteArray> agents;   // the agents in scope
     std::vector<PlannedAction> actions;
     qint64 resolvedAtMs = 0;    // when the Store and the profile were read
+    bool drill = false;         // a drill against a canary (audited as such; proofs say so)
 
     // "2 agents: cancel 3 runs, revoke 2 tokens, freeze 3 cards, block 5 tools; 1 layer not
     // configured".
@@ -77,6 +78,9 @@ struct StopOutcome
 // resolved (an unresolvable secret sets `error`, naming the reference, never the secret).
 LayerTarget layerTargetFor(const std::optional<Profile> &profile, const QByteArray &agent, QByteArrayView layer,
                            QString *error);
+
+// What a finished stop proved, per agent and layer, for the control map's "last proven stop".
+std::vector<StopProof> stopProofsOf(const StopOutcome &outcome, bool drill);
 
 // The stop switch (issue 4 item 4; DESIGN.md section 4). Resolves a scope to layer actions from
 // the Store and the profile at execution time, writes the intent to the audit trail before
@@ -125,6 +129,8 @@ public:
 signals:
     // A stop finished: the leak watch starts watching its agents from `outcome.startedAtMs`.
     void stopFinished(const Breaker::StopOutcome &outcome, const QList<QByteArray> &agents);
+    // A resume finished: the agents were let go (the leak watch stops watching them).
+    void resumeFinished(const Breaker::StopOutcome &outcome, const QList<QByteArray> &agents);
 
 private:
     struct Running;

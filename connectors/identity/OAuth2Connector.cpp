@@ -395,7 +395,7 @@ void OAuth2Connector::checkLeaks(const LayerTarget &target,
     const QByteArray token = target.token;
     introspect(
         token,
-        [this, target, token, done = std::move(done)](const Result<OAuth::Introspection> &r) {
+        [target, token, done = std::move(done)](const Result<OAuth::Introspection> &r) {
             if (!r) {
                 Error e = r.error();
                 e.message = OAuth::scrub(e.message, token);

@@ -21,6 +21,8 @@ public:
     int cancelCount = 0;
     int listCount = 0;
     std::vector<std::pair<QByteArray, ApprovalAnswer>> answers; // every answer() call, in order
+    std::optional<Error> answerError; // answer() fails with it (e.g. Conflict: decided elsewhere)
+    int answerDelayMs = 5;
     std::vector<QByteArray> calls;                              // "answer:<id>", "cancel:<id>", in order
 
     QByteArray providerName() const override { return "scripted"; }
@@ -55,7 +57,13 @@ public:
         RuntimeRun r;
         r.externalId = id;
         r.status = RunStatus::Working;
-        QTimer::singleShot(5, this, [r, done] { done(r); });
+        const std::optional<Error> refused = answerError;
+        QTimer::singleShot(answerDelayMs, this, [r, done, refused] {
+            if (refused)
+                done(*refused);
+            else
+                done(r);
+        });
     }
     void startFollowing() override {}
     void stopFollowing() override {}

@@ -323,6 +323,8 @@ void OAuthFake::revocation(const Net::HttpRequest &request, Net::HttpResponder r
                     ++i;
             }
         }
+        if (t.kind == Kind::Refresh)
+            emit grantRevoked(t.clientId, t.subject);
     }
     // An empty 200 whatever the token was, like oidc-provider.
     responder.respond(

@@ -54,6 +54,10 @@ public:
     }
     int revocationCount() const { return m_revocations; }
 
+signals:
+    // A refresh token was revoked: the grant it carried is gone.
+    void grantRevoked(const QByteArray &clientId, const QByteArray &subject);
+
 private:
     enum class Kind { Access, Refresh, ClientCredentials };
     struct Token

@@ -8,7 +8,9 @@
 #include "connectors/runtime/A2aConnector.h"
 #include "models/Profile.h"
 #include "views/CancelRunDialog.h"
+#include "views/ControlMapView.h"
 #include "views/MainWindow.h"
+#include "views/RunDetailPane.h"
 #include "views/RunsTableModel.h"
 #include "views/RunsTableView.h"
 #include "views/StopDialog.h"
@@ -46,6 +48,7 @@ private slots:
     void cancelAWorkingSandboxRun();
     void cancelARunThatIgnoresIt();
     void stopTheRunawayAgentFromTheWindow();
+    void drillTheCanaryFromTheWindow();
 
 private:
     const Run *findRun(const std::function<bool(const Run &)> &match) const;
@@ -220,6 +223,60 @@ void tst_ConsoleCancel::stopTheRunawayAgentFromTheWindow()
         dialog->grab().save(QString::fromLocal8Bit(dir) + QStringLiteral("/stop-dialog.png"));
     dialog->close();
     QTRY_VERIFY_WITH_TIMEOUT(findRun([&](const Run &r) { return r.id == runId && isTerminal(r.status); }), 10000);
+}
+
+void tst_ConsoleCancel::drillTheCanaryFromTheWindow()
+{
+    // Any run of the sandbox's canary will do: the drill finds one in flight or starts one.
+    const Run *run = nullptr;
+    QVERIFY2(QTest::qWaitFor([&] {
+                 run = findRun([](const Run &r) { return r.agent == "claims-agent"; });
+                 return run != nullptr;
+             }, 60000),
+             "no run of claims-agent showed within 60 s");
+    const QByteArray runId = run->id;
+    MainWindow *window = m_console->window();
+    select(runId);
+    QTRY_VERIFY_WITH_TIMEOUT(window->drillAction()->isEnabled(), 5000);
+    QCOMPARE(window->drillAction()->shortcut(), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));
+    // Before: the control map of the canary says its stop layers were never proven.
+    ControlMapView *map = window->detailPane()->controlMapView();
+    QTRY_COMPARE_WITH_TIMEOUT(map->agent(), QByteArray("claims-agent"), 5000);
+    QCOMPARE(map->rowCount(), 7);
+    QVERIFY2(map->item(1, 3)->text().startsWith(QStringLiteral("never proven")), qPrintable(map->item(1, 3)->text()));
+
+    window->drillAction()->trigger();
+    StopDialog *dialog = nullptr;
+    QTRY_VERIFY_WITH_TIMEOUT((dialog = window->findChild<StopDialog *>()) && dialog->isVisible(), 5000);
+    QVERIFY(dialog->isDrill());
+    QCOMPARE(dialog->stopButton()->text(), QStringLiteral("&Run drill"));
+    QTest::keyClicks(dialog->reasonField(), QStringLiteral("monthly drill"));
+    dialog->stopButton()->click();
+    QTRY_VERIFY_WITH_TIMEOUT(!dialog->isRunning(), 60000);
+    const QString status = dialog->statusLabel()->text();
+    QVERIFY2(status.contains(QLatin1String("Drill: every configured layer verified")), qPrintable(status));
+    QVERIFY2(status.contains(QLatin1String("restored after the drill")), qPrintable(status));
+    dialog->close();
+
+    // After: every stop layer shows its time to verified, by a drill; the kill switch row too.
+    select(runId);
+    window->detailPane()->showControlMapTab();
+    QTRY_VERIFY_WITH_TIMEOUT(map->item(0, 3) && map->item(0, 3)->text().contains(QStringLiteral("by a drill")), 10000);
+    int proven = 0;
+    for (int row = 0; row < map->rowCount(); ++row) {
+        const QString layer = map->item(row, 0)->data(Qt::UserRole).toString();
+        const QString proof = map->item(row, 3)->text();
+        if (layer == u"runtime" || layer == u"identity" || layer == u"payment" || layer == u"tools") {
+            QVERIFY2(proof.startsWith(QStringLiteral("verified in ")) && proof.contains(QStringLiteral("by a drill")),
+                     qPrintable(layer + QStringLiteral(": ") + proof));
+            ++proven;
+        }
+        if (layer == u"kill_switch")
+            QVERIFY2(proof.contains(QStringLiteral("4 proven; last drill")), qPrintable(proof));
+    }
+    QCOMPARE(proven, 4);
+    if (const QByteArray dir = qgetenv("BREAKER_SCREENSHOTS"); !dir.isEmpty())
+        window->grab().save(QString::fromLocal8Bit(dir) + QStringLiteral("/control-map.png"));
 }
 
 QTEST_MAIN(tst_ConsoleCancel)

@@ -146,7 +146,8 @@ private slots:
     void theStoppedAgentsNextCallsFail();
     void anAgentThatIgnoresCancelIsStillContained();
     void resumeUnfreezesAndUnblocks();
-    void aLayerDownIsNamedAndTheOthersVerify();
+    void aDrillOnTheCanaryIsItsLastProvenStop();
+    void aLayerDownIsNamedAndTheOthersVerify(); // last: it stops the shared fleet
 
 private:
     Fleet m_fleet;
@@ -294,6 +295,75 @@ void tst_StopSandbox::aLayerDownIsNamedAndTheOthersVerify()
     QVERIFY(!payment.value(QStringLiteral("detail")).toString().isEmpty());
     for (const QString &layer : {QStringLiteral("runtime"), QStringLiteral("identity"), QStringLiteral("tools")})
         QCOMPARE(layerRow(result, layer).value(QStringLiteral("outcome")).toString(), QStringLiteral("verified"));
+}
+
+void tst_StopSandbox::aDrillOnTheCanaryIsItsLastProvenStop()
+{
+    // Not a canary: a drill would stop it for real, so it is refused before anything is done.
+    const CtlRun refused = breakerctl(QStringList{QStringLiteral("drill"), QStringLiteral("--agent"), QStringLiteral("refund-agent"),
+                                                  QStringLiteral("--reason"), QStringLiteral("monthly drill")}
+                                      + m_fleet.common());
+    QCOMPARE(refused.code, 2);
+    QVERIFY2(refused.err.contains("not a canary"), refused.err.constData());
+
+    // The sandbox's canary: a run of it is started (none may be in flight), stopped at every
+    // layer, each layer read back, then the card unfrozen and the tools unblocked.
+    const CtlRun drill = breakerctl(QStringList{QStringLiteral("drill"), QStringLiteral("--agent"), QStringLiteral("claims-agent"),
+                                                QStringLiteral("--reason"), QStringLiteral("monthly drill"), QStringLiteral("--json")}
+                                    + m_fleet.common());
+    QVERIFY2(drill.code == 0, QByteArray(drill.out + drill.err).constData());
+    const QJsonObject result = QJsonDocument::fromJson(drill.out).object();
+    QVERIFY(result.value(QStringLiteral("ok")).toBool());
+    const QString canaryRun = result.value(QStringLiteral("canary_run")).toString();
+    QVERIFY2(!canaryRun.isEmpty(), drill.out.constData());
+    const QJsonObject stop = result.value(QStringLiteral("stop")).toObject();
+    QVERIFY(stop.value(QStringLiteral("verified")).toBool());
+    for (const QString &layer : {QStringLiteral("runtime"), QStringLiteral("identity"), QStringLiteral("payment"),
+                                QStringLiteral("tools")})
+        QCOMPARE(layerRow(stop, layer).value(QStringLiteral("outcome")).toString(), QStringLiteral("verified"));
+    // The runtime row proved a cancel of the canary's run, not merely "nothing in flight".
+    QVERIFY(!layerRow(stop, QStringLiteral("runtime")).value(QStringLiteral("detail")).toString().startsWith(
+        QStringLiteral("nothing in flight")));
+    QVERIFY(result.value(QStringLiteral("restore")).toObject().value(QStringLiteral("verified")).toBool());
+    QCOMPARE(result.value(QStringLiteral("proofs")).toArray().size(), 4);
+
+    // The canary's control map now shows each layer's last proven stop, by a drill.
+    const CtlRun one = breakerctl(QStringList{QStringLiteral("run"), canaryRun, QStringLiteral("--json")} + m_fleet.common());
+    QCOMPARE(one.code, 0);
+    const QString verdict = schemaVerdict(QStringLiteral("run.schema.json"), one.out);
+    QVERIFY2(verdict.isEmpty(), qPrintable(verdict));
+    int proven = 0;
+    for (const QJsonValue &v : QJsonDocument::fromJson(one.out).object().value(QStringLiteral("control_map")).toArray()) {
+        const QJsonObject row = v.toObject();
+        const QString layer = row.value(QStringLiteral("layer")).toString();
+        if (layer == QLatin1String("kill_switch"))
+            QVERIFY2(row.value(QStringLiteral("detail")).toString().contains(QStringLiteral("4 proven; last drill")),
+                     qPrintable(row.value(QStringLiteral("detail")).toString()));
+        if (!row.contains(QStringLiteral("last_proven")))
+            continue;
+        const QJsonObject last = row.value(QStringLiteral("last_proven")).toObject();
+        QVERIFY2(last.value(QStringLiteral("drill")).toBool(), qPrintable(layer));
+        QVERIFY(last.value(QStringLiteral("ms")).toInteger() >= 0);
+        ++proven;
+    }
+    QCOMPARE(proven, 4);
+
+    // The refund agent was stopped (not drilled) earlier: its map says so, by a stop.
+    const CtlRun runs = breakerctl(QStringList{QStringLiteral("runs"), QStringLiteral("--agent"), QStringLiteral("refund-agent"),
+                                               QStringLiteral("--json")}
+                                   + m_fleet.common());
+    const QJsonArray refundRuns = QJsonDocument::fromJson(runs.out).object().value(QStringLiteral("runs")).toArray();
+    QVERIFY(!refundRuns.isEmpty());
+    const CtlRun refund = breakerctl(QStringList{QStringLiteral("run"),
+                                                 refundRuns.first().toObject().value(QStringLiteral("id")).toString(),
+                                                 QStringLiteral("--json")}
+                                     + m_fleet.common());
+    for (const QJsonValue &v : QJsonDocument::fromJson(refund.out).object().value(QStringLiteral("control_map")).toArray()) {
+        const QJsonObject row = v.toObject();
+        if (row.value(QStringLiteral("layer")).toString() == QLatin1String("identity"))
+            QVERIFY2(row.value(QStringLiteral("detail")).toString().contains(QStringLiteral("by a stop")),
+                     qPrintable(row.value(QStringLiteral("detail")).toString()));
+    }
 }
 
 QTEST_GUILESS_MAIN(tst_StopSandbox)

@@ -165,6 +165,11 @@ void tst_Audit::timestamps_data()
     QTest::newRow("epoch") << qint64(0) << QByteArray("1970-01-01T00:00:00.000Z");
     QTest::newRow("milliseconds kept") << qint64(1795735227005) << QByteArray("2026-11-26T23:20:27.005Z");
     QTest::newRow("leap day") << qint64(1709251199999) << QByteArray("2024-02-29T23:59:59.999Z");
+    QTest::newRow("day after a century leap day") << qint64(951868800000) << QByteArray("2000-03-01T00:00:00.000Z");
+    QTest::newRow("no leap day in 2100") << qint64(4107542400000) << QByteArray("2100-03-01T00:00:00.000Z");
+    QTest::newRow("new year's eve") << qint64(1767225599999) << QByteArray("2025-12-31T23:59:59.999Z");
+    QTest::newRow("before the epoch") << qint64(-1) << QByteArray("1969-12-31T23:59:59.999Z");
+    QTest::newRow("year 9999") << qint64(253402300799999) << QByteArray("9999-12-31T23:59:59.999Z");
 }
 
 void tst_Audit::timestamps()
@@ -174,6 +179,8 @@ void tst_Audit::timestamps()
     const QByteArray line = formatAuditLine(1, ms, AuditEntry{}, zeroHash());
     const QByteArray expected = "{\"seq\":1,\"ts\":\"" + ts + "\",\"actor\":";
     QVERIFY2(line.startsWith(expected), line.constData());
+    // The append path's own formatter writes what Qt writes.
+    QCOMPARE(formatAuditTime(ms), QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs).toLatin1());
 }
 
 void tst_Audit::sha256KnownValues()

@@ -164,6 +164,18 @@ void tst_Profile::invalidProfiles_data()
         R"(the name "refunds" already belongs to agent "refund-agent")");
     row("negative-price", R"($.prices["gpt-4o"].input)", "a price must not be negative");
     row("retention-negative", "$.retention.events_days", "must be between 0 and 2147483647");
+    row("audit-key-env",
+        "$.audit.signing_key",
+        "the audit signing key is created on first use and stored: use keychain:NAME or "
+        "file:PATH, not env:");
+    row("audit-key-literal",
+        "$.audit.signing_key",
+        "literal secret refused: use env:, keychain: or file:",
+        "MC4CAQAwBQYDK2VwBCIEIPlainKeyQx7");
+    row("audit-key-typo",
+        "$.audit.signing_keys",
+        R"(unknown key "signing_keys" (did you mean "signing_key"?))");
+    row("audit-keep-negative", "$.audit.keep_after_export_days", "must be between 0 and 2147483647");
     row("empty-name", "$.name", "must not be empty");
     row("version-2", "$.version", "unsupported profile version 2: this Breaker reads version 1");
     row("duplicate-key",
@@ -329,6 +341,8 @@ void tst_Profile::sandboxMinimal()
 {
     const Profile p = loadValid(QStringLiteral("sandbox-minimal"));
     QCOMPARE(p.name, QStringLiteral("sandbox"));
+    QVERIFY(!p.audit.signingKey); // no audit section: the OS keychain
+    QVERIFY(!p.audit.keepAfterExportDays);
     QCOMPARE(p.observabilityReceiver()->listenPort, 0);
     const AgentConfig *agent = p.agent(QStringLiteral("usage-analyst"));
     QVERIFY(agent);
@@ -360,6 +374,9 @@ void tst_Profile::everyKey()
     QCOMPARE(p.price(QStringLiteral("claude-sonnet-4-5"))->output, 15.0);
     QCOMPARE(p.price(QStringLiteral("gpt-4o-mini"))->input, 0.15);
     QVERIFY(!p.price(QStringLiteral("gpt-5")));
+    QCOMPARE(p.audit.signingKey->kind, SecretRef::Kind::File);
+    QCOMPARE(p.audit.signingKey->name, QStringLiteral("/home/ada/.config/breaker/audit-key.pem"));
+    QCOMPARE(p.audit.keepAfterExportDays, std::optional<int>(90));
 
     const ProviderConfig *a2a = p.provider(QStringLiteral("a2a"));
     QCOMPARE(a2a->timeoutS, std::optional<double>(2.5));

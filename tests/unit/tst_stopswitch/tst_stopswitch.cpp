@@ -1,8 +1,10 @@
 // The stop switch (issue 4 item 4) against scripted layers: scopes resolved at execution time,
 // the intent audited before anything is done, all layers hit at once, each outcome carried
 // through with the provider's words, gaps shown as gaps, deadlines kept, approvals released,
-// two stops of one scope joined, and resume.
+// two stops of one scope joined, and resume; each stop's proofs for the control map, and drills.
+#include "app/services/StopDrill.h"
 #include "app/services/StopSwitch.h"
+#include "models/ControlMap.h"
 #include "models/Store.h"
 #include "tests/common/ScriptedRuntime.h"
 
@@ -110,6 +112,11 @@ private slots:
     void twoStopsOfOneScopeJoin();
     void reasonIsRequired();
     void resumeUndoesWhatLayersAllow();
+    void aStopWhileTheApprovalIsBeingDecided();
+    void proofsOfAStopAggregatePerLayer();
+    void aStopRecordsTheLastProvenStop();
+    void aDrillNeedsACanary();
+    void aDrillStopsTheCanaryRecordsAndRestores();
 
 private:
     std::unique_ptr<StopSwitch> makeSwitch();
@@ -489,6 +496,227 @@ void tst_StopSwitch::resumeUndoesWhatLayersAllow()
     QCOMPARE(records.last().value(QStringLiteral("action")).toString(), QStringLiteral("resume.completed"));
     auto run = s->planResume({StopScope::Kind::Run, "r1"});
     QVERIFY(!run.ok());
+}
+
+void tst_StopSwitch::aStopWhileTheApprovalIsBeingDecided()
+{
+    // The run waits for a person; while the stop's deny is on its way, someone approves it
+    // elsewhere: the runtime refuses the deny (Conflict). The release says so, and the run is
+    // cancelled and proven all the same.
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    addRun("r2", "refund-agent", RunStatus::WaitingApproval, "user:ada", "t2");
+    m_runtime->answerDelayMs = 150;
+    m_runtime->answerError = makeError(Error::Kind::Conflict,
+                                       QStringLiteral("rt: task t2 no longer waits for an answer: it is "
+                                                      "TASK_STATE_WORKING (someone else may have answered it)"));
+    m_runtime->cancelAnswer = Testing::scriptedTask(RunStatus::Stopped, "TASK_STATE_CANCELED", now, "t2");
+    m_runtime->reads = {Testing::scriptedTask(RunStatus::Stopped, "TASK_STATE_CANCELED", now, "t2")};
+    auto s = makeSwitch();
+    auto plan = s->plan({StopScope::Kind::Agent, "refund-agent"}, {QStringLiteral("runtime")});
+    QVERIFY(plan.ok());
+    const StopOutcome o = run(*s, *plan);
+    QVERIFY(o.verified);
+    QCOMPARE(m_runtime->cancelCount, 1);
+    QCOMPARE(o.releasedApprovals.size(), 1);
+    const QJsonObject released = o.releasedApprovals.at(0).toObject();
+    QCOMPARE(released.value(QStringLiteral("state")).toString(), QStringLiteral("decided_elsewhere"));
+    QVERIFY(released.value(QStringLiteral("detail")).toString().contains(QStringLiteral("no longer waits")));
+    const auto answerAt = std::find(m_runtime->calls.begin(), m_runtime->calls.end(), QByteArray("answer:t2"));
+    const auto cancelAt = std::find(m_runtime->calls.begin(), m_runtime->calls.end(), QByteArray("cancel:t2"));
+    QVERIFY(answerAt < cancelAt && cancelAt != m_runtime->calls.end());
+    bool audited = false;
+    for (const QJsonObject &r : audit())
+        if (r.value(QStringLiteral("action")).toString() == QLatin1String("approval.released"))
+            audited = r.value(QStringLiteral("outcome")).toString() == QLatin1String("decided_elsewhere");
+    QVERIFY(audited);
+}
+
+void tst_StopSwitch::proofsOfAStopAggregatePerLayer()
+{
+    StopOutcome o;
+    o.startedAtMs = 1000;
+    auto row = [](const char *layer, LayerOutcome outcome, qint64 ms, bool idle = false) {
+        StopLayerResult r;
+        r.layer = layer;
+        r.agent = "a";
+        r.provider = "p";
+        r.outcome = outcome;
+        r.ms = ms;
+        r.idle = idle;
+        r.detail = QString::fromLatin1(layer) + QStringLiteral(" said ") + QString::number(ms);
+        return r;
+    };
+    o.rows = {row("runtime", LayerOutcome::Verified, 50, true), // asked only: proves no cancel
+              row("payment", LayerOutcome::Verified, 30), row("payment", LayerOutcome::Failed, 20),
+              row("payment", LayerOutcome::DoneUnverified, 40), row("tools", LayerOutcome::Verified, 70)};
+    StopLayerResult gap = row("identity", LayerOutcome::SkippedNotConfigured, 0);
+    gap.provider.clear();
+    o.rows.push_back(gap);
+    const std::vector<StopProof> proofs = stopProofsOf(o, true);
+    QCOMPARE(proofs.size(), size_t(2));
+    QCOMPARE(proofs[0].layer, QByteArray("payment"));
+    QCOMPARE(proofs[0].outcome, LayerOutcome::Failed); // the worst row decides
+    QCOMPARE(proofs[0].detail, QStringLiteral("payment said 20"));
+    QCOMPARE(proofs[0].ms, qint64(40));               // the slowest row
+    QCOMPARE(proofs[0].atMs, qint64(1040));
+    QVERIFY(proofs[0].drill);
+    QCOMPARE(proofs[1].layer, QByteArray("tools"));
+    QCOMPARE(proofs[1].outcome, LayerOutcome::Verified);
+}
+
+void tst_StopSwitch::aStopRecordsTheLastProvenStop()
+{
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    addRun("r1", "refund-agent", RunStatus::Working, "user:ada", "t1");
+    m_runtime->cancelAnswer = Testing::scriptedTask(RunStatus::Stopped, "TASK_STATE_CANCELED", now, "t1");
+    m_runtime->reads = {Testing::scriptedTask(RunStatus::Stopped, "TASK_STATE_CANCELED", now, "t1")};
+    auto s = makeSwitch();
+    auto plan = s->plan({StopScope::Kind::Agent, "refund-agent"});
+    QVERIFY(plan.ok());
+    QVERIFY(run(*s, *plan).verified);
+    auto proofs = m_store->stopProofs("refund-agent");
+    QVERIFY(proofs.ok());
+    QCOMPARE(proofs->size(), size_t(4));
+    for (const StopProof &p : proofs.value()) {
+        QCOMPARE(p.outcome, LayerOutcome::Verified);
+        QVERIFY2(p.provenAtMs > 0, p.layer.constData());
+        QVERIFY(!p.drill);
+    }
+    const qint64 provenPaymentAt = [&] {
+        for (const StopProof &p : proofs.value())
+            if (p.layer == "payment")
+                return p.provenAtMs;
+        return qint64(0);
+    }();
+
+    // A later stop whose payment layer fails: the map shows the failure and keeps the last proof.
+    QTest::qWait(5);
+    m_pay->outcome = LayerOutcome::Failed;
+    m_pay->detail = QStringLiteral("pay answered 500");
+    plan = s->plan({StopScope::Kind::Agent, "refund-agent"});
+    QVERIFY(!run(*s, *plan).verified);
+    proofs = m_store->stopProofs("refund-agent");
+    QVERIFY(proofs.ok());
+    std::optional<StopProof> payment, runtime;
+    for (const StopProof &p : proofs.value()) {
+        if (p.layer == "payment")
+            payment = p;
+        if (p.layer == "runtime")
+            runtime = p;
+    }
+    QVERIFY(payment && runtime);
+    QCOMPARE(payment->outcome, LayerOutcome::Failed);
+    QCOMPARE(payment->detail, QStringLiteral("pay answered 500"));
+    QCOMPARE(payment->provenAtMs, provenPaymentAt);
+    // The second stop found nothing in flight: that proves no cancel, the runtime proof stands.
+    QCOMPARE(runtime->outcome, LayerOutcome::Verified);
+
+    // In the control map: payment shows both, identity its proof; email-agent was never stopped.
+    const AgentConfig *refund = m_profile->agent(QStringLiteral("refund-agent"));
+    const std::vector<ControlMapRow> map = buildControlMap(&*m_profile, refund, proofs.value());
+    QCOMPARE(map.size(), size_t(7));
+    for (const ControlMapRow &r : map) {
+        if (r.layer == u"payment") {
+            QVERIFY2(r.detail.startsWith(QStringLiteral("verified in ")), qPrintable(r.detail));
+            QVERIFY2(r.detail.contains(QStringLiteral("failed after")), qPrintable(r.detail));
+            QVERIFY(r.detail.contains(QStringLiteral("pay answered 500")));
+        }
+        if (r.layer == u"kill_switch")
+            QVERIFY2(r.detail.startsWith(QStringLiteral("4 of 4 stop layers wired, 4 proven; never drilled")),
+                     qPrintable(r.detail));
+    }
+    const AgentConfig *email = m_profile->agent(QStringLiteral("email-agent"));
+    auto none = m_store->stopProofs("email-agent");
+    QVERIFY(none.ok() && none->empty());
+    for (const ControlMapRow &r : buildControlMap(&*m_profile, email, none.value())) {
+        if (r.layer == u"tools")
+            QVERIFY2(r.detail.startsWith(QStringLiteral("never proven")), qPrintable(r.detail));
+        if (r.layer == u"identity") {
+            QCOMPARE(r.state(), QStringLiteral("tbd"));
+            QCOMPARE(r.detail, QStringLiteral("no provider bound"));
+        }
+    }
+    const QJsonArray json = controlMapJson(buildControlMap(&*m_profile, email, none.value()));
+    for (const QJsonValue &v : json) {
+        const QJsonObject o = v.toObject();
+        if (o.value(QStringLiteral("layer")).toString() == QLatin1String("tools")) {
+            QVERIFY(o.contains(QStringLiteral("last_proven")));
+            QVERIFY(o.value(QStringLiteral("last_proven")).isNull());
+        }
+    }
+}
+
+void tst_StopSwitch::aDrillNeedsACanary()
+{
+    auto s = makeSwitch();
+    StopDrill drill(m_store, m_profile, s.get(), [this](const QByteArray &) -> RuntimeConnector * { return m_runtime.get(); });
+    auto plan = drill.plan("email-agent");
+    QVERIFY(!plan.ok());
+    QCOMPARE(plan.error().kind, Error::Kind::Invalid);
+    QVERIFY2(plan.error().message.contains(QStringLiteral("not a canary")), qPrintable(plan.error().message));
+    QVERIFY(!drill.plan("nobody").ok());
+    std::optional<DrillResult> out;
+    drill.run("email-agent", QStringLiteral("monthly drill"), {}, {}, [&](const DrillResult &r) { out = r; });
+    QVERIFY(out.has_value());
+    QVERIFY(!out->ok());
+    QCOMPARE(m_idp->contains + m_pay->contains + m_gw->contains + m_runtime->cancelCount, 0);
+    QVERIFY(audit().isEmpty());
+}
+
+void tst_StopSwitch::aDrillStopsTheCanaryRecordsAndRestores()
+{
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    addRun("r1", "refund-agent", RunStatus::Working, "user:ada", "t1");
+    m_runtime->cancelAnswer = Testing::scriptedTask(RunStatus::Stopped, "TASK_STATE_CANCELED", now, "t1");
+    m_runtime->reads = {Testing::scriptedTask(RunStatus::Stopped, "TASK_STATE_CANCELED", now, "t1")};
+    auto s = makeSwitch();
+    StopDrill drill(m_store, m_profile, s.get(), [this](const QByteArray &) -> RuntimeConnector * { return m_runtime.get(); });
+    auto plan = drill.plan("refund-agent");
+    QVERIFY(plan.ok());
+    QVERIFY(plan->drill);
+    QStringList phases;
+    std::optional<DrillResult> out;
+    drill.run("refund-agent", QStringLiteral("monthly drill"), [&](const QString &p) { phases << p; }, {},
+              [&](const DrillResult &r) { out = r; });
+    QTRY_VERIFY_WITH_TIMEOUT(out.has_value(), 10000);
+    QVERIFY2(out->ok(), qPrintable(out->notes.join(QLatin1Char(';'))));
+    QCOMPARE(out->canaryRun, QByteArray("r1"));
+    QCOMPARE(m_runtime->cancelCount, 1);
+    QCOMPARE(m_pay->contains, 1);
+    QCOMPARE(m_pay->releases, 1); // the card is unfrozen again
+    QCOMPARE(m_gw->releases, 1);  // the tools unblocked
+    QCOMPARE(m_idp->releases, 0); // a revoke stays
+    QVERIFY(out->restore && out->restore->verified);
+    QCOMPARE(out->proofs.size(), size_t(4));
+    QVERIFY(phases.join(QLatin1Char('\n')).contains(QStringLiteral("run r1 of the canary was in flight")));
+
+    // The trail says it was a drill, from the intent to each layer.
+    bool intent = false;
+    int drillLayers = 0;
+    for (const QJsonObject &r : audit()) {
+        const QJsonObject detail = r.value(QStringLiteral("detail")).toObject();
+        if (r.value(QStringLiteral("action")).toString() == QLatin1String("stop.requested")) {
+            intent = detail.value(QStringLiteral("drill")).toBool();
+            QCOMPARE(r.value(QStringLiteral("reason")).toString(), QStringLiteral("drill: monthly drill"));
+        }
+        if (r.value(QStringLiteral("action")).toString() == QLatin1String("stop.layer") && detail.value(QStringLiteral("drill")).toBool())
+            ++drillLayers;
+    }
+    QVERIFY(intent);
+    QCOMPARE(drillLayers, 5);
+
+    auto proofs = m_store->stopProofs("refund-agent");
+    QVERIFY(proofs.ok());
+    const std::vector<ControlMapRow> map =
+        buildControlMap(&*m_profile, m_profile->agent(QStringLiteral("refund-agent")), proofs.value());
+    for (const ControlMapRow &r : map) {
+        if (r.stoppable) {
+            QVERIFY2(r.proven(), qPrintable(r.layer));
+            QVERIFY2(r.detail.contains(QStringLiteral("by a drill")), qPrintable(r.detail));
+        }
+        if (r.layer == u"kill_switch")
+            QVERIFY2(r.detail.contains(QStringLiteral("4 proven; last drill ")), qPrintable(r.detail));
+    }
 }
 
 QTEST_GUILESS_MAIN(tst_StopSwitch)

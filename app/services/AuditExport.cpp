@@ -1,0 +1,591 @@
+#include "app/services/AuditExport.h"
+
+#include "app/services/AuditSeal.h"
+#include "app/services/AuditVerify.h"
+#include "models/AuditCsv.h"
+#include "models/AuditOcsf.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRandomGenerator>
+#include <QRegularExpression>
+
+#include <openssl/evp.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace Breaker {
+
+namespace {
+
+constexpr qint64 kPage = 4096;
+constexpr size_t kWriteBuffer = 1 << 20;
+
+QString systemError(int error)
+{
+    return QString::fromLocal8Bit(std::strerror(error));
+}
+
+QString rfc3339(qint64 ms)
+{
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs);
+}
+
+// Bytes written across all files of one export, for the full-disk test hook.
+struct WriteBudget
+{
+    qint64 written = 0;
+    qint64 limit = -1;
+};
+
+// One file of the export: buffered writes, its SHA-256 as it is written, fsync on close.
+class ExportFile
+{
+public:
+    ExportFile(QString dir, QString name, WriteBudget &budget)
+        : m_name(std::move(name))
+        , m_path(QDir(dir).filePath(m_name))
+        , m_budget(budget)
+        , m_ctx(EVP_MD_CTX_new())
+    {
+        m_buffer.reserve(kWriteBuffer);
+    }
+    ~ExportFile()
+    {
+        if (m_fd >= 0)
+            ::close(m_fd);
+        EVP_MD_CTX_free(m_ctx);
+    }
+    ExportFile(const ExportFile &) = delete;
+    ExportFile &operator=(const ExportFile &) = delete;
+
+    Result<void> open()
+    {
+        const QByteArray encoded = QFile::encodeName(m_path);
+        m_fd = ::open(
+            encoded.constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (m_fd < 0)
+            return failure(errno, "create");
+        EVP_DigestInit_ex2(m_ctx, EVP_sha256(), nullptr);
+        return {};
+    }
+
+    Result<void> write(QByteArrayView bytes)
+    {
+        EVP_DigestUpdate(m_ctx, bytes.data(), size_t(bytes.size()));
+        m_buffer.append(bytes);
+        if (size_t(m_buffer.size()) >= kWriteBuffer)
+            return flush();
+        return {};
+    }
+
+    Result<void> close()
+    {
+        if (auto r = flush(); !r)
+            return r;
+        if (::fsync(m_fd) != 0)
+            return failure(errno, "write");
+        const int fd = m_fd;
+        m_fd = -1;
+        if (::close(fd) != 0)
+            return failure(errno, "write");
+        unsigned char digest[EVP_MAX_MD_SIZE];
+        unsigned int n = 0;
+        EVP_DigestFinal_ex(m_ctx, digest, &n);
+        m_hash = QByteArray(reinterpret_cast<const char *>(digest), int(n)).toHex();
+        return {};
+    }
+
+    const QString &name() const { return m_name; }
+    const QByteArray &hash() const { return m_hash; }
+
+private:
+    Result<void> flush()
+    {
+        qsizetype done = 0;
+        while (done < m_buffer.size()) {
+            size_t chunk = size_t(m_buffer.size() - done);
+            if (m_budget.limit >= 0) {
+                const qint64 left = m_budget.limit - m_budget.written;
+                if (left <= 0)
+                    return failure(ENOSPC, "write");
+                chunk = std::min<size_t>(chunk, size_t(left));
+            }
+            const ssize_t n = ::write(m_fd, m_buffer.constData() + done, chunk);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return failure(n < 0 ? errno : ENOSPC, "write");
+            done += n;
+            m_budget.written += n;
+        }
+        m_buffer.clear();
+        return {};
+    }
+
+    Error failure(int error, const char *doing) const
+    {
+        return makeError(error == ENOSPC || error == EDQUOT ? Error::Kind::DiskFull
+                                                            : Error::Kind::Unavailable,
+                         QStringLiteral("cannot %1 %2: %3")
+                             .arg(QString::fromLatin1(doing), m_name, systemError(error)),
+                         m_path);
+    }
+
+    QString m_name;
+    QString m_path;
+    WriteBudget &m_budget;
+    EVP_MD_CTX *m_ctx;
+    int m_fd = -1;
+    QByteArray m_buffer;
+    QByteArray m_hash;
+};
+
+// The first seq whose record is at or after `ms` (head + 1 when none is). Timestamps never go
+// backwards along the chain (Store::appendAudit), so a binary search over seq finds it.
+Result<qint64> firstSeqAtOrAfter(Store &store, qint64 headSeq, qint64 ms)
+{
+    qint64 lo = 1;
+    qint64 hi = headSeq + 1;
+    while (lo < hi) {
+        const qint64 mid = lo + (hi - lo) / 2;
+        auto r = store.auditRecords(mid, mid);
+        if (!r)
+            return r.error();
+        if (r->empty())
+            return makeError(
+                Error::Kind::Invalid,
+                QStringLiteral("audit record %1 is missing from the Store (breakerctl audit check)")
+                    .arg(mid));
+        if (r->front().tsMs >= ms)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+void writeJsonFile(const QJsonObject &o, QByteArray &out)
+{
+    out = QJsonDocument(o).toJson(QJsonDocument::Indented);
+}
+
+QJsonValue orNull(const QString &s)
+{
+    return s.isEmpty() ? QJsonValue() : QJsonValue(s);
+}
+
+QJsonObject filterJson(const AuditFilter &f)
+{
+    return QJsonObject{{QStringLiteral("agent"), orNull(f.agent)},
+                       {QStringLiteral("run"), orNull(f.run)},
+                       {QStringLiteral("principal"), orNull(f.principal)},
+                       {QStringLiteral("action"), orNull(f.action)}};
+}
+
+// Removes a partly written export. It is a hidden ".NAME.partial-XXXXXX" folder, so should
+// removing fail too, nothing is left that looks like an export.
+void discard(const QString &tmp)
+{
+    QDir(tmp).removeRecursively();
+}
+
+Result<void> fsyncPath(const QString &path)
+{
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return makeError(Error::Kind::Unavailable, systemError(errno), path);
+    const int rc = ::fsync(fd);
+    const int error = errno;
+    ::close(fd);
+    if (rc != 0)
+        return makeError(Error::Kind::Unavailable,
+                         QStringLiteral("cannot sync the folder: ") + systemError(error),
+                         path);
+    return {};
+}
+
+struct Range
+{
+    qint64 first = 1;
+    qint64 last = 0;
+    QByteArray anchorPrev;
+};
+
+Result<Range> resolveRange(Store &store, const AuditExportOptions &o)
+{
+    auto head = store.auditHead();
+    if (!head)
+        return head.error();
+    const qint64 headSeq = *head ? (*head)->seq : 0;
+    Range r;
+    r.first = 1;
+    r.last = headSeq;
+    if (o.fromSeq) {
+        if (*o.fromSeq < 1)
+            return makeError(Error::Kind::Invalid, QStringLiteral("--from: a seq starts at 1"));
+        if (*o.fromSeq > headSeq + 1)
+            return makeError(
+                Error::Kind::Invalid,
+                QStringLiteral(
+                    "--from: seq %1 is past the end of the trail (the last record is seq %2)")
+                    .arg(*o.fromSeq)
+                    .arg(headSeq));
+        r.first = *o.fromSeq;
+    } else if (o.fromMs) {
+        auto s = firstSeqAtOrAfter(store, headSeq, *o.fromMs);
+        if (!s)
+            return s.error();
+        r.first = *s;
+    }
+    if (o.toSeq) {
+        if (*o.toSeq < r.first - 1)
+            return makeError(Error::Kind::Invalid,
+                             QStringLiteral("--to: seq %1 is before --from (seq %2)")
+                                 .arg(*o.toSeq)
+                                 .arg(r.first));
+        r.last = std::min(*o.toSeq, headSeq);
+    } else if (o.toMs) {
+        if (o.fromMs && *o.toMs < *o.fromMs)
+            return makeError(Error::Kind::Invalid, QStringLiteral("--to is before --from"));
+        auto s = firstSeqAtOrAfter(store, headSeq, *o.toMs);
+        if (!s)
+            return s.error();
+        r.last = std::max(*s - 1, r.first - 1);
+    }
+    r.last = std::max(r.last, r.first - 1);
+    // The hash the range's first record points to: the record before it, or 64 zeros.
+    if (r.first == 1) {
+        r.anchorPrev = zeroHash();
+    } else {
+        auto before = store.auditRecords(r.first - 1, r.first - 1);
+        if (!before)
+            return before.error();
+        if (before->empty())
+            return makeError(
+                Error::Kind::Invalid,
+                QStringLiteral("audit record %1 is missing from the Store (breakerctl audit check)")
+                    .arg(r.first - 1));
+        r.anchorPrev = sha256Hex(before->front().line);
+    }
+    return r;
+}
+
+} // namespace
+
+std::optional<qint64> parseAuditTime(const QString &text)
+{
+    static const QRegularExpression date(QStringLiteral("^\\d{4}-\\d{2}-\\d{2}$"));
+    if (date.match(text).hasMatch()) {
+        const QDate d = QDate::fromString(text, Qt::ISODate);
+        if (!d.isValid())
+            return std::nullopt;
+        return QDateTime(d, QTime(0, 0), Qt::UTC).toMSecsSinceEpoch();
+    }
+    static const QRegularExpression stamp(QStringLiteral(
+        "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})$"));
+    if (!stamp.match(text).hasMatch())
+        return std::nullopt;
+    const QDateTime t = QDateTime::fromString(text, Qt::ISODateWithMs);
+    if (!t.isValid())
+        return std::nullopt;
+    return t.toMSecsSinceEpoch();
+}
+
+Result<AuditExportResult>
+exportAudit(Store &store, const AuditKey &key, const AuditExportOptions &o)
+{
+    if (o.outDir.isEmpty())
+        return makeError(Error::Kind::Invalid,
+                         QStringLiteral("no export folder given (--out DIR)"));
+    const QFileInfo out(o.outDir);
+    const QString outPath = out.absoluteFilePath();
+    struct stat st = {};
+    if (::lstat(QFile::encodeName(outPath).constData(), &st) == 0)
+        return makeError(
+            Error::Kind::Conflict,
+            QStringLiteral("%1 already exists: an export never overwrites; choose a new folder")
+                .arg(outPath),
+            outPath);
+    const QString parent = out.absolutePath();
+    if (!QFileInfo(parent).isDir())
+        return makeError(Error::Kind::Invalid,
+                         QStringLiteral("the folder %1 does not exist").arg(parent),
+                         parent);
+
+    auto range = resolveRange(store, o);
+    if (!range)
+        return range.error();
+    const qint64 total = range->last - range->first + 1;
+
+    // A hidden sibling, renamed into place once complete.
+    QString tmp;
+    for (int attempt = 0; attempt < 16 && tmp.isEmpty(); ++attempt) {
+        const QString candidate = QDir(parent).filePath(
+            QStringLiteral(".%1.partial-%2")
+                .arg(out.fileName())
+                .arg(QRandomGenerator::system()->generate(), 8, 16, QLatin1Char('0')));
+        if (::mkdir(QFile::encodeName(candidate).constData(), 0755) == 0)
+            tmp = candidate;
+        else if (errno != EEXIST)
+            return makeError(errno == ENOSPC ? Error::Kind::DiskFull : Error::Kind::Unavailable,
+                             QStringLiteral("cannot create a folder beside %1: %2")
+                                 .arg(outPath, systemError(errno)),
+                             parent);
+    }
+    if (tmp.isEmpty())
+        return makeError(
+            Error::Kind::Unavailable, QStringLiteral("cannot create a temporary folder"), parent);
+
+    WriteBudget budget{0, o.failAfterBytes};
+    auto fail = [&tmp](const Error &e) -> Result<AuditExportResult> {
+        discard(tmp);
+        return e;
+    };
+
+    AuditExportResult result;
+    result.firstSeq = range->first;
+    result.lastSeq = range->last;
+    result.anchorPrev = range->anchorPrev;
+    result.keyFingerprint = key.signer.fingerprint();
+    result.keyStorage = key.storage;
+
+    ExportFile jsonl(tmp, QStringLiteral("audit.jsonl"), budget);
+    std::unique_ptr<ExportFile> csv;
+    std::unique_ptr<ExportFile> ocsf;
+    if (auto r = jsonl.open(); !r)
+        return fail(r.error());
+    if (o.csv) {
+        csv = std::make_unique<ExportFile>(tmp, QStringLiteral("audit.csv"), budget);
+        if (auto r = csv->open(); !r)
+            return fail(r.error());
+        if (auto r = csv->write(auditCsvHeader()); !r)
+            return fail(r.error());
+    }
+    if (o.ocsf) {
+        ocsf = std::make_unique<ExportFile>(tmp, QStringLiteral("audit.ocsf.jsonl"), budget);
+        if (auto r = ocsf->open(); !r)
+            return fail(r.error());
+    }
+
+    // The chain, page by page: each line re-hashed and linked, so an export never carries a
+    // chain that does not verify.
+    QByteArray prev = range->anchorPrev;
+    qint64 done = 0;
+    qint64 firstTs = 0, lastTs = 0;
+    for (qint64 seq = range->first; seq <= range->last;) {
+        const qint64 pageEnd = std::min(range->last, seq + kPage - 1);
+        auto page = store.auditRecords(seq, pageEnd);
+        if (!page)
+            return fail(page.error());
+        for (const AuditRecord &record : *page) {
+            AuditLineFields fields;
+            const char *why
+                = record.seq != seq ? "a record is missing" : scanAuditLine(record.line, &fields);
+            if (!why && fields.seq != record.seq)
+                why = "the seq in its line differs";
+            if (!why && fields.prev != prev)
+                why = "its prev is not the hash of the record before it";
+            if (why)
+                return fail(makeError(
+                    Error::Kind::Invalid,
+                    QStringLiteral(
+                        "not exporting: the Store's audit chain is broken at seq %1 (%2); "
+                        "breakerctl audit check says more")
+                        .arg(seq)
+                        .arg(QString::fromLatin1(why))));
+            prev = sha256Hex(record.line);
+            if (auto r = jsonl.write(record.line); !r)
+                return fail(r.error());
+            if (auto r = jsonl.write("\n"); !r)
+                return fail(r.error());
+            if (csv || ocsf) {
+                const QJsonObject object = QJsonDocument::fromJson(record.line).object();
+                if (o.filter.isEmpty() || o.filter.matches(object)) {
+                    if (csv) {
+                        if (auto r = csv->write(auditCsvRow(object)); !r)
+                            return fail(r.error());
+                        ++result.csvRows;
+                    }
+                    if (ocsf) {
+                        if (auto r = ocsf->write(QByteArray(
+                                QJsonDocument(auditToOcsf(object)).toJson(QJsonDocument::Compact)
+                                + '\n'));
+                            !r)
+                            return fail(r.error());
+                        ++result.ocsfEvents;
+                    }
+                }
+            }
+            if (done == 0)
+                firstTs = record.tsMs;
+            lastTs = record.tsMs;
+            ++done;
+            ++seq;
+        }
+        if (page->empty() || (*page).back().seq < pageEnd)
+            return fail(
+                makeError(Error::Kind::Invalid,
+                          QStringLiteral("not exporting: audit record %1 is missing from the Store")
+                              .arg(seq)));
+        if (o.progress)
+            o.progress(done, total);
+    }
+    if (total == 0 && o.progress)
+        o.progress(0, 0);
+    result.count = done;
+    result.lastHash = prev;
+
+    if (auto r = jsonl.close(); !r)
+        return fail(r.error());
+    QJsonObject files{{jsonl.name(), QString::fromLatin1(jsonl.hash())}};
+    QJsonArray formats{QStringLiteral("jsonl")};
+    for (ExportFile *f : {csv.get(), ocsf.get()}) {
+        if (!f)
+            continue;
+        if (auto r = f->close(); !r)
+            return fail(r.error());
+        files.insert(f->name(), QString::fromLatin1(f->hash()));
+    }
+    if (csv)
+        formats.append(QStringLiteral("csv"));
+    if (ocsf)
+        formats.append(QStringLiteral("ocsf"));
+
+    ExportFile pem(tmp, QStringLiteral("public-key.pem"), budget);
+    if (auto r = pem.open(); !r)
+        return fail(r.error());
+    if (auto r = pem.write(key.signer.publicKey().pem()); !r)
+        return fail(r.error());
+    if (auto r = pem.close(); !r)
+        return fail(r.error());
+    files.insert(pem.name(), QString::fromLatin1(pem.hash()));
+
+    const QJsonObject manifest{
+        {QStringLiteral("format"), QStringLiteral("breaker-audit/1")},
+        {QStringLiteral("range"),
+         QJsonObject{{QStringLiteral("first_seq"), result.firstSeq},
+                     {QStringLiteral("last_seq"), result.lastSeq},
+                     {QStringLiteral("from"), done ? QJsonValue(rfc3339(firstTs)) : QJsonValue()},
+                     {QStringLiteral("to"), done ? QJsonValue(rfc3339(lastTs)) : QJsonValue()}}},
+        {QStringLiteral("count"), result.count},
+        {QStringLiteral("anchor_prev"), QString::fromLatin1(result.anchorPrev)},
+        {QStringLiteral("last_hash"), QString::fromLatin1(result.lastHash)},
+        {QStringLiteral("files"), files},
+        {QStringLiteral("key_fingerprint"), QString::fromLatin1(result.keyFingerprint)},
+        {QStringLiteral("key_storage"), key.storage},
+        {QStringLiteral("exporter"),
+         QJsonObject{{QStringLiteral("program"), orNull(o.program)},
+                     {QStringLiteral("operator"), orNull(o.actor.id)},
+                     {QStringLiteral("host"), orNull(o.actor.host)}}},
+        {QStringLiteral("exported_at"), rfc3339(QDateTime::currentMSecsSinceEpoch())},
+        {QStringLiteral("formats"), formats},
+        {QStringLiteral("filters"), filterJson(o.filter)},
+    };
+    QByteArray manifestBytes;
+    writeJsonFile(manifest, manifestBytes);
+    auto signature = key.signer.sign(manifestBytes);
+    if (!signature)
+        return fail(signature.error());
+    for (const auto &[name, bytes] : {std::pair{QStringLiteral("manifest.json"), manifestBytes},
+                                      std::pair{QStringLiteral("manifest.sig"), *signature}}) {
+        ExportFile f(tmp, name, budget);
+        if (auto r = f.open(); !r)
+            return fail(r.error());
+        if (auto r = f.write(bytes); !r)
+            return fail(r.error());
+        if (auto r = f.close(); !r)
+            return fail(r.error());
+    }
+    if (auto r = fsyncPath(tmp); !r)
+        return fail(r.error());
+    // Into place, never over a folder that appeared meanwhile.
+    if (::renameat2(AT_FDCWD,
+                    QFile::encodeName(tmp).constData(),
+                    AT_FDCWD,
+                    QFile::encodeName(outPath).constData(),
+                    RENAME_NOREPLACE)
+        != 0) {
+        const int error = errno;
+        return fail(makeError(error == EEXIST ? Error::Kind::Conflict : Error::Kind::Unavailable,
+                              QStringLiteral("cannot move the export into place at %1: %2")
+                                  .arg(outPath, systemError(error)),
+                              outPath));
+    }
+    (void)fsyncPath(parent);
+
+    result.dir = outPath;
+    result.files = QStringList{QStringLiteral("audit.jsonl")};
+    if (csv)
+        result.files << QStringLiteral("audit.csv");
+    if (ocsf)
+        result.files << QStringLiteral("audit.ocsf.jsonl");
+    result.files << QStringLiteral("public-key.pem") << QStringLiteral("manifest.json")
+                 << QStringLiteral("manifest.sig");
+
+    // The export itself, in the trail (after its range, so never inside it), then a checkpoint.
+    AuditEntry entry;
+    entry.actor = o.actor;
+    entry.action = QStringLiteral("audit.exported");
+    entry.target.object = outPath;
+    entry.outcome = QStringLiteral("ok");
+    entry.detail = QJsonObject{
+        {QStringLiteral("range"), manifest.value(QStringLiteral("range"))},
+        {QStringLiteral("count"), result.count},
+        {QStringLiteral("folder"), outPath},
+        {QStringLiteral("formats"), formats},
+        {QStringLiteral("filters"), filterJson(o.filter)},
+        {QStringLiteral("key_fingerprint"), QString::fromLatin1(result.keyFingerprint)},
+        {QStringLiteral("key_storage"), key.storage},
+        {QStringLiteral("last_hash"), QString::fromLatin1(result.lastHash)},
+    };
+    auto recorded = store.appendAudit(entry);
+    if (!recorded) {
+        result.warning
+            = QStringLiteral(
+                  "the export is complete but could not be recorded in the audit trail: ")
+              + recorded.error().message;
+        return result;
+    }
+    result.recordSeq = recorded->seq;
+    if (auto sealed = sealAuditHead(store, key.signer); !sealed)
+        result.warning
+            = QStringLiteral("the export is complete but the chain head could not be sealed: ")
+              + sealed.error().message;
+    return result;
+}
+
+QJsonObject AuditExportResult::toJson() const
+{
+    QJsonArray fileList;
+    for (const QString &f : files)
+        fileList.append(f);
+    return QJsonObject{
+        {QStringLiteral("ok"), warning.isEmpty()},
+        {QStringLiteral("dir"), dir},
+        {QStringLiteral("range"),
+         QJsonObject{{QStringLiteral("first_seq"), firstSeq},
+                     {QStringLiteral("last_seq"), lastSeq}}},
+        {QStringLiteral("count"), count},
+        {QStringLiteral("anchor_prev"), QString::fromLatin1(anchorPrev)},
+        {QStringLiteral("last_hash"), QString::fromLatin1(lastHash)},
+        {QStringLiteral("key_fingerprint"), QString::fromLatin1(keyFingerprint)},
+        {QStringLiteral("key_storage"), keyStorage},
+        {QStringLiteral("files"), fileList},
+        {QStringLiteral("csv_rows"), csvRows},
+        {QStringLiteral("ocsf_events"), ocsfEvents},
+        {QStringLiteral("record_seq"), recordSeq > 0 ? QJsonValue(recordSeq) : QJsonValue()},
+        {QStringLiteral("warning"), orNull(warning)},
+    };
+}
+
+} // namespace Breaker
