@@ -10,7 +10,8 @@
 namespace Breaker {
 
 // Verifying an audit export folder (DESIGN.md section 7, docs/AUDIT.md) with nothing but the
-// folder: no Store, no profile. Streamed: audit.jsonl is read in blocks, never whole.
+// folder: no Store, no profile. audit.jsonl is mapped and checked on two threads (its pages are
+// the page cache's, not the process's memory), or, to name the first bad line, read in blocks.
 
 // The fields of one record line the chain needs, read by a strict scanner: the line must be
 // one JSON object with exactly the fields of DESIGN.md section 7 in their order (seq, ts, actor
@@ -34,6 +35,9 @@ struct AuditVerifyOptions
     QByteArray pinnedFingerprint;
     QString pinSource;
     QString previousDir; // --previous: an earlier export this one must continue
+    // Tests: the size of the pieces audit.jsonl is cut into for the two threads (0: the
+    // default, 2 MiB); -1: only the sequential walk that names the first bad line.
+    qint64 chunkBytes = 0;
 };
 
 struct AuditVerifyReport

@@ -6,7 +6,9 @@
 #include "app/services/LayerService.h"
 #include "app/services/LeakWatch.h"
 #include "app/services/RuntimeService.h"
+#include "app/services/AuditConnectorEvents.h"
 #include "app/services/AuditKeyStore.h"
+#include "app/services/Operator.h"
 #include "app/services/AuditSeal.h"
 #include "app/services/StopDrill.h"
 #include "app/services/StopSwitch.h"
@@ -19,7 +21,11 @@
 #include <QDateTime>
 #include <QThreadPool>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 
 namespace Breaker {
 
@@ -89,6 +95,9 @@ Result<void> Engine::start(const Options &options)
     m_store = store.value();
 
     m_monitor = new RunMonitor(m_store, pricesFor(m_profile), this);
+    // Policy blocks, refused tokens and declined cards seen in telemetry go to the audit trail.
+    m_connectorEvents = new AuditConnectorEvents(m_store, telemetryProviderName(), this);
+    connect(m_monitor, &RunMonitor::eventsCommitted, m_connectorEvents, &AuditConnectorEvents::onEvents);
 
     OtlpReceiverOptions receiverOptions;
     receiverOptions.address = options.listenAddress;
@@ -147,6 +156,7 @@ Result<void> Engine::start(const Options &options)
 void Engine::applyProfile(const Profile &profile)
 {
     m_profile = profile;
+    recordProfileChange(profile);
     auto shared = std::make_shared<Profile>(profile);
     m_monitor->setAgentResolver([shared](QByteArrayView name) -> std::optional<QByteArray> {
         if (const AgentConfig *agent = shared->agentForOtelName(name))
@@ -178,6 +188,47 @@ void Engine::applyProfile(const Profile &profile)
     m_drill = new StopDrill(
         m_store, profile, m_stopSwitch, [runtime](const QByteArray &provider) { return runtime->connector(provider); },
         m_stopSwitch);
+}
+
+void Engine::recordProfileChange(const Profile &profile)
+{
+    // A profile change (DESIGN.md section 7, profile.changed): the file's SHA-256 differs from
+    // the one the trail last recorded, whether it changed while Breaker ran or between runs.
+    if (!m_store || profile.filePath.isEmpty())
+        return;
+    QFile file(profile.filePath);
+    if (!file.open(QIODevice::ReadOnly))
+        return;
+    const QByteArray hash = sha256Hex(file.readAll());
+    const QByteArray path = QFileInfo(profile.filePath).absoluteFilePath().toUtf8();
+    // The newest profile.changed record says which profile, with which content, was in use.
+    QString previous;
+    if (auto last = m_store->lastAuditRecordContaining("\"action\":\"profile.changed\""); last.ok() && last.value()) {
+        const QJsonObject record = QJsonDocument::fromJson(last.value()->line).object();
+        const QString sha = record.value(QStringLiteral("detail")).toObject().value(QStringLiteral("sha256")).toString();
+        if (record.value(QStringLiteral("target")).toObject().value(QStringLiteral("object")).toString().toUtf8() == path) {
+            if (sha == QString::fromLatin1(hash))
+                return;
+            previous = sha;
+        }
+    }
+    QJsonArray providers, agents;
+    for (const ProviderConfig &p : profile.providers)
+        providers.append(p.name);
+    for (const AgentConfig &a : profile.agents)
+        agents.append(a.name);
+    AuditEntry e;
+    e.actor = systemActor();
+    e.action = QStringLiteral("profile.changed");
+    e.target.object = QString::fromUtf8(path);
+    e.outcome = QStringLiteral("applied");
+    e.detail = QJsonObject{{QStringLiteral("sha256"), QString::fromLatin1(hash)},
+                           {QStringLiteral("previous_sha256"), previous.isEmpty() ? QJsonValue() : QJsonValue(previous)},
+                           {QStringLiteral("name"), profile.name},
+                           {QStringLiteral("providers"), providers},
+                           {QStringLiteral("agents"), agents}};
+    if (auto a = m_store->appendAudit(e); !a.ok())
+        qCWarning(lcAudit).noquote() << "profile change not audited:" << a.error().message;
 }
 
 void Engine::sealAuditHead()

@@ -20,6 +20,7 @@ class RunMonitor;
 class LayerService;
 class LeakWatch;
 class RuntimeService;
+class AuditConnectorEvents;
 class StopDrill;
 class StopSwitch;
 class Store;
@@ -68,6 +69,7 @@ public:
 
 private:
     void applyRetention();
+    void recordProfileChange(const Profile &profile);
 
     std::unique_ptr<QLockFile> m_lock;
     QTimer m_retentionTimer;
@@ -80,6 +82,7 @@ private:
     StopSwitch *m_stopSwitch = nullptr;
     LeakWatch *m_leakWatch = nullptr;
     StopDrill *m_drill = nullptr;
+    AuditConnectorEvents *m_connectorEvents = nullptr;
     OtlpReceiver *m_receiver = nullptr;
     std::optional<Profile> m_profile;
 };

@@ -71,6 +71,15 @@ void EngineRunActions::cancelRun(const QByteArray &runId, const QString &reason)
     });
 }
 
+void EngineRunActions::finishUnplanned(const StopScope &scope, const QString &reason, const QString &why)
+{
+    StopOutcome o;
+    o.scope = scope;
+    o.reason = reason;
+    o.notes << why;
+    emit stopFinished(scope.key(), o);
+}
+
 StopSwitch *EngineRunActions::stopSwitch()
 {
     // The engine's own stop switch: it sees the profile as it is when a stop runs, and a
@@ -93,11 +102,7 @@ void EngineRunActions::stop(const StopScope &scope, const QStringList &layers, c
     auto plan = s ? s->plan(scope, layers)
                   : Result<StopPlan>(makeError(Error::Kind::Invalid, QStringLiteral("no profile: nothing to stop")));
     if (!plan) {
-        StopOutcome o;
-        o.scope = scope;
-        o.reason = reason;
-        o.notes << plan.error().message;
-        emit stopFinished(key, o);
+        finishUnplanned(scope, reason, plan.error().message);
         return;
     }
     emit stopStarted(key, *plan);
@@ -148,11 +153,7 @@ void EngineRunActions::drill(const QByteArray &agent, const QString &reason)
     auto plan = d ? d->plan(agent)
                   : Result<StopPlan>(makeError(Error::Kind::Invalid, QStringLiteral("no profile: no canary to drill")));
     if (!plan) {
-        StopOutcome o;
-        o.scope = scope;
-        o.reason = reason;
-        o.notes << plan.error().message;
-        emit stopFinished(key, o);
+        finishUnplanned(scope, reason, plan.error().message);
         return;
     }
     QPointer<EngineRunActions> self(this);

@@ -26,6 +26,8 @@ public:
 private:
     RuntimeStop *stopper();
     StopSwitch *stopSwitch();
+    // Nothing could be planned: stopFinished at once, saying why.
+    void finishUnplanned(const StopScope &scope, const QString &reason, const QString &why);
     Engine *m_engine;
 };
 

@@ -50,4 +50,31 @@ inline QString schemaVerdict(const QString &schema, const QByteArray &document)
                                 : QString::fromUtf8(node.readAllStandardOutput() + node.readAllStandardError());
 }
 
+// docs/AUDIT.md's shell recipe (tests/scripts/audit-recipe.sh: sh, openssl, sha256sum) run on
+// an export folder, optionally with the key's fingerprint pinned. Exit code 0 = verified.
+struct AuditRecipe
+{
+    int code = -1;
+    QByteArray output;
+};
+
+inline AuditRecipe runAuditRecipe(const QString &dir, const QString &fingerprint = {})
+{
+    QProcess sh;
+    sh.setProcessChannelMode(QProcess::MergedChannels);
+    QStringList args{QStringLiteral(BREAKER_SOURCE_DIR "/tests/scripts/audit-recipe.sh"), dir};
+    if (!fingerprint.isEmpty())
+        args << fingerprint;
+    sh.start(QStringLiteral("sh"), args);
+    AuditRecipe r;
+    if (!sh.waitForFinished(60000)) {
+        sh.kill();
+        sh.waitForFinished();
+        return r;
+    }
+    r.code = sh.exitStatus() == QProcess::NormalExit ? sh.exitCode() : -1;
+    r.output = sh.readAll();
+    return r;
+}
+
 } // namespace Breaker::Test

@@ -18,34 +18,6 @@
 using namespace Breaker;
 using namespace Breaker::Test;
 
-namespace {
-
-struct Recipe
-{
-    int code = -1;
-    QByteArray output;
-};
-
-Recipe runRecipe(const QString &dir, const QString &fingerprint = {})
-{
-    QProcess sh;
-    sh.setProcessChannelMode(QProcess::MergedChannels);
-    QStringList args{QStringLiteral(BREAKER_SOURCE_DIR "/tests/scripts/audit-recipe.sh"), dir};
-    if (!fingerprint.isEmpty())
-        args << fingerprint;
-    sh.start(QStringLiteral("sh"), args);
-    Recipe r;
-    if (!sh.waitForFinished(60000)) {
-        sh.kill();
-        sh.waitForFinished();
-        return r;
-    }
-    r.code = sh.exitStatus() == QProcess::NormalExit ? sh.exitCode() : -1;
-    r.output = sh.readAll();
-    return r;
-}
-
-} // namespace
 
 class tst_AuditCli : public QObject
 {
@@ -169,12 +141,12 @@ void tst_AuditCli::exportThenVerify()
 void tst_AuditCli::recipeVerifiesTheSameFolder()
 {
     QVERIFY(!m_export.isEmpty());
-    const Recipe r = runRecipe(m_export);
+    const AuditRecipe r = runAuditRecipe(m_export);
     QVERIFY2(r.code == 0, r.output.constData());
     QVERIFY2(r.output.contains("verified: 30 records"), r.output.constData());
-    const Recipe pinned = runRecipe(m_export, m_fingerprint);
+    const AuditRecipe pinned = runAuditRecipe(m_export, m_fingerprint);
     QVERIFY2(pinned.code == 0, pinned.output.constData());
-    const Recipe wrongPin = runRecipe(m_export, QString(64, u'0'));
+    const AuditRecipe wrongPin = runAuditRecipe(m_export, QString(64, u'0'));
     QVERIFY(wrongPin.code != 0);
     QVERIFY2(wrongPin.output.contains("not by the pinned key"), wrongPin.output.constData());
 }
@@ -220,7 +192,7 @@ void tst_AuditCli::oneFlippedByteFailsBoth()
         const QString verdict = schemaVerdict(QStringLiteral("audit-verify.schema.json"), v.out);
         QVERIFY2(verdict.isEmpty(), qPrintable(verdict));
     }
-    const Recipe r = runRecipe(copy);
+    const AuditRecipe r = runAuditRecipe(copy);
     QVERIFY2(r.code != 0, r.output.constData());
 }
 

@@ -147,6 +147,7 @@ private slots:
     void anAgentThatIgnoresCancelIsStillContained();
     void resumeUnfreezesAndUnblocks();
     void aDrillOnTheCanaryIsItsLastProvenStop();
+    void theTrailOfTheseStopsExportsAndVerifies();
     void aLayerDownIsNamedAndTheOthersVerify(); // last: it stops the shared fleet
 
 private:
@@ -364,6 +365,54 @@ void tst_StopSandbox::aDrillOnTheCanaryIsItsLastProvenStop()
             QVERIFY2(row.value(QStringLiteral("detail")).toString().contains(QStringLiteral("by a stop")),
                      qPrintable(row.value(QStringLiteral("detail")).toString()));
     }
+}
+
+void tst_StopSandbox::theTrailOfTheseStopsExportsAndVerifies()
+{
+    // Issue 5's first "done when": after cancelling and stopping in the sandbox, an export
+    // verifies with breakerctl and with the shell recipe of docs/AUDIT.md; one flipped byte of
+    // audit.jsonl makes both fail. The sandbox's profile keeps the signing key in a 0600 file.
+    QTemporaryDir out;
+    const QString dir = out.filePath(QStringLiteral("export"));
+    const CtlRun exported = breakerctl(QStringList{QStringLiteral("audit"), QStringLiteral("export"), QStringLiteral("--out"), dir,
+                                                   QStringLiteral("--format"), QStringLiteral("jsonl,csv,ocsf"),
+                                                   QStringLiteral("--json")}
+                                       + m_fleet.common());
+    QVERIFY2(exported.code == 0, QByteArray(exported.out + exported.err).constData());
+    QFile jsonl(dir + QStringLiteral("/audit.jsonl"));
+    QVERIFY(jsonl.open(QIODevice::ReadOnly));
+    const QByteArray lines = jsonl.readAll();
+    jsonl.close();
+    for (const char *action : {"\"action\":\"stop.requested\"", "\"action\":\"stop.layer\"",
+                               "\"action\":\"stop.completed\"", "\"action\":\"resume.completed\"",
+                               "\"drill\":true"})
+        QVERIFY2(lines.contains(action), action);
+    QVERIFY(QFile::exists(dir + QStringLiteral("/audit.csv")));
+    QVERIFY(QFile::exists(dir + QStringLiteral("/audit.ocsf.jsonl")));
+
+    const CtlRun verified = breakerctl(QStringList{QStringLiteral("audit"), QStringLiteral("verify"), dir, QStringLiteral("--json")}
+                                       + m_fleet.common());
+    QVERIFY2(verified.code == 0, QByteArray(verified.out + verified.err).constData());
+    const QJsonObject report = QJsonDocument::fromJson(verified.out).object();
+    QVERIFY(report.value(QStringLiteral("ok")).toBool());
+    QCOMPARE(report.value(QStringLiteral("records")).toInteger(), qint64(lines.count('\n')));
+    const AuditRecipe recipe = runAuditRecipe(dir);
+    QVERIFY2(recipe.code == 0, recipe.output.constData());
+
+    // One byte of one record changed: both say no, and breakerctl names the line.
+    QVERIFY(jsonl.open(QIODevice::ReadWrite));
+    const qint64 at = lines.indexOf("\"reason\":\"") + 10;
+    QVERIFY(at > 10);
+    jsonl.seek(at);
+    jsonl.write(lines.mid(at, 1) == "x" ? "y" : "x");
+    jsonl.close();
+    const CtlRun broken = breakerctl(QStringList{QStringLiteral("audit"), QStringLiteral("verify"), dir, QStringLiteral("--json")}
+                                     + m_fleet.common());
+    QCOMPARE(broken.code, 1);
+    const QJsonObject bad = QJsonDocument::fromJson(broken.out).object();
+    QVERIFY(!bad.value(QStringLiteral("ok")).toBool());
+    QCOMPARE(bad.value(QStringLiteral("first_bad_line")).toInteger(), qint64(lines.left(at).count('\n') + 1));
+    QVERIFY(runAuditRecipe(dir).code != 0);
 }
 
 QTEST_GUILESS_MAIN(tst_StopSandbox)

@@ -125,6 +125,9 @@ private slots:
 
     void tampering_data();
     void tampering();
+    void splitAcrossThreads_data();
+    void splitAcrossThreads();
+    void exportsALineLongerThanABuffer();
 
     void emptyRange();
     void emptyStore();
@@ -824,6 +827,230 @@ void tst_AuditExport::tampering()
     const QJsonObject json = r.toJson();
     QCOMPARE(json.value(QStringLiteral("ok")).toBool(), ok);
     QCOMPARE(json.value(QStringLiteral("first_bad_line")).isNull(), badLine == 0);
+}
+
+// ---- the verifier's two threads -----------------------------------------------------------
+// audit.jsonl is cut into pieces checked on two threads, the links between pieces checked after;
+// anything wrong and the sequential walk names the first bad line. Each row is verified with
+// pieces of many sizes (one byte, a line and a byte either side, cut exactly at the line the
+// row breaks, half the file, uneven, the whole file and more) and must give the same report as
+// the sequential walk alone.
+
+void tst_AuditExport::splitAcrossThreads_data()
+{
+    QTest::addColumn<QString>("source"); // "second" (seq 11..20), "single" (seq 11 alone)
+    QTest::addColumn<QString>("tamper");
+    QTest::addColumn<int>("cutAtLine"); // a piece starts exactly at this line (1-based; 0: none)
+    QTest::addColumn<bool>("ok");
+    QTest::addColumn<int>("badLine");
+    QTest::addColumn<QString>("reason");
+
+    auto row = [](const char *name,
+                  const char *source,
+                  const char *tamper,
+                  int cutAtLine,
+                  bool ok,
+                  int badLine,
+                  const char *reason) {
+        QTest::newRow(name) << QString::fromLatin1(source) << QString::fromLatin1(tamper)
+                            << cutAtLine << ok << badLine << QString::fromUtf8(reason);
+    };
+    row("intact", "second", "", 6, true, 0, "origin not");
+    row("a byte changed in the second half",
+        "second",
+        "byte-8",
+        9,
+        false,
+        8,
+        "line 8 was changed: it no longer hashes to the prev of line 9");
+    row("the line before the cut changed",
+        "second",
+        "byte-5",
+        6,
+        false,
+        5,
+        "line 5 was changed: it no longer hashes to the prev of line 6");
+    row("the prev right after the cut changed",
+        "second",
+        "prev-6",
+        6,
+        false,
+        6,
+        "line 6 was changed: its prev is not the hash of line 5");
+    row("not a record in the second half",
+        "second",
+        "scan-7",
+        7,
+        false,
+        7,
+        "line 7 is not a record as Breaker writes it: reason is missing or out of order");
+    row("a line removed in the second half",
+        "second",
+        "remove-9",
+        9,
+        false,
+        9,
+        "line 9 has seq 20 where seq 19 was expected");
+    row("an empty line at the cut", "second", "empty-6", 6, false, 6, "the line is empty");
+    row("no newline at the end", "second", "partial", 10, false, 11, "does not end with a newline");
+    row("the last newline removed",
+        "second",
+        "no-final-newline",
+        10,
+        false,
+        10,
+        "does not end with a newline");
+    row("whitespace between tokens, re-chained and re-signed",
+        "second",
+        "whitespace-7",
+        7,
+        true,
+        0,
+        "origin not");
+    row("a single line", "single", "", 1, true, 0, "origin not");
+    row("a single line, changed",
+        "single",
+        "byte-1",
+        1,
+        false,
+        1,
+        "line 1 was changed: the last line does not hash to the manifest's last_hash");
+    row("a single line, doubled",
+        "single",
+        "double",
+        2,
+        false,
+        2,
+        "line 2 is beyond the 1 record(s) the manifest covers");
+}
+
+void tst_AuditExport::splitAcrossThreads()
+{
+    QFETCH(QString, source);
+    QFETCH(QString, tamper);
+    QFETCH(int, cutAtLine);
+    QFETCH(bool, ok);
+    QFETCH(int, badLine);
+    QFETCH(QString, reason);
+
+    QTemporaryDir work;
+    const QString dir = work.filePath(QStringLiteral("export"));
+    if (source == u"single") {
+        auto r = runExport(dir, 11, 11);
+        QVERIFY2(r.ok(), r.ok() ? "" : qPrintable(r.error().message));
+    } else {
+        copyFolder(m_second, dir);
+    }
+    const QString jsonlPath = QDir(dir).filePath(QStringLiteral("audit.jsonl"));
+    QList<QByteArray> lines = linesOf(readAll(jsonlPath));
+    QByteArray bytes;
+    if (tamper.startsWith(u"byte-")) {
+        QByteArray &l = lines[tamper.mid(5).toInt() - 1];
+        l.replace("drill 0", "drill 9");
+    } else if (tamper == u"prev-6") {
+        QByteArray &l = lines[5];
+        const qsizetype at = l.size() - 3; // inside the prev hex
+        l[at] = l[at] == '0' ? '1' : '0';
+    } else if (tamper == u"scan-7") {
+        lines[6].replace("\"reason\":", "\"reasn\":");
+    } else if (tamper == u"remove-9") {
+        lines.removeAt(8);
+    } else if (tamper == u"empty-6") {
+        lines.insert(5, QByteArray());
+    } else if (tamper == u"double") {
+        lines.append(lines.front());
+    } else if (tamper == u"whitespace-7") {
+        // Valid JSON that Breaker does not write (only the strict scanner reads it), made to
+        // chain again from line 7 on and signed again by an attacker: it verifies, unpinned.
+        lines[6].replace("\"reason\":", "\"reason\" :\t ");
+        for (qsizetype i = 7; i < lines.size(); ++i)
+            lines[i] = lines[i].left(lines[i].size() - 66) + sha(lines[i - 1]) + "\"}";
+    } else {
+        QVERIFY(tamper.isEmpty() || tamper == u"partial" || tamper == u"no-final-newline");
+    }
+    bytes = joinLines(lines);
+    if (tamper == u"partial")
+        bytes += "{\"seq\":21";
+    else if (tamper == u"no-final-newline")
+        bytes.chop(1);
+    writeAll(jsonlPath, bytes);
+    if (tamper == u"whitespace-7") {
+        const QByteArray lastHash = sha(lines.last());
+        resignWithAttackerKey(dir, [&](QJsonObject &m) {
+            m.insert(QStringLiteral("last_hash"), QString::fromLatin1(lastHash));
+        });
+    }
+
+    AuditVerifyOptions o;
+    o.dir = dir;
+    o.chunkBytes = -1;
+    const AuditVerifyReport sequential = verifyAuditExport(o);
+    QVERIFY2(sequential.ok == ok, qPrintable(sequential.summary()));
+    QCOMPARE(sequential.firstBadLine, qint64(badLine));
+    QVERIFY2((ok ? sequential.note : sequential.reason).contains(reason),
+             qPrintable(sequential.summary()));
+
+    // Where the lines start, for pieces that start exactly at one.
+    QList<qint64> starts{0};
+    for (qsizetype i = 0; i < bytes.size(); ++i)
+        if (bytes[i] == '\n')
+            starts.append(i + 1);
+    const qint64 size = bytes.size();
+    QList<qint64> chunkSizes{0, 1, 2, 7, 100, size / 2, size / 2 + 1, size - 1, size, size + 1};
+    const qint64 firstLine = starts.size() > 1 ? starts[1] : size;
+    chunkSizes << firstLine - 1 << firstLine << firstLine + 1;
+    if (cutAtLine > 1 && cutAtLine - 1 < starts.size()) {
+        const qint64 cut = starts[cutAtLine - 1];
+        chunkSizes << cut - 1 << cut << cut + 1;
+    }
+    for (const qint64 chunk : std::as_const(chunkSizes)) {
+        if (chunk < 0)
+            continue;
+        o.chunkBytes = chunk;
+        const AuditVerifyReport r = verifyAuditExport(o);
+        const QByteArray where = "pieces of " + QByteArray::number(chunk) + " bytes: ";
+        QVERIFY2(r.ok == sequential.ok, QByteArray(where + r.summary().toUtf8()).constData());
+        QCOMPARE(r.records, sequential.records);
+        QCOMPARE(r.firstBadLine, sequential.firstBadLine);
+        QCOMPARE(r.reason, sequential.reason);
+        QCOMPARE(r.file, sequential.file);
+    }
+}
+
+// A record longer than the export's write buffer (1 MiB) goes out whole, and verifies.
+void tst_AuditExport::exportsALineLongerThanABuffer()
+{
+    QTemporaryDir dir;
+    auto store = Store::open(dir.filePath(QStringLiteral("long.db")));
+    QVERIFY(store.ok());
+    std::vector<AuditEntry> entries;
+    for (int i = 1; i <= 5; ++i)
+        entries.push_back(sampleEntry(i));
+    entries[2].detail.insert(QStringLiteral("blob"),
+                             QString(QString(1536 * 1024, QLatin1Char('x')) + u'\u00e9'));
+    QVERIFY((*store)->appendAuditBatch(entries).ok());
+    AuditExportOptions o;
+    o.outDir = dir.filePath(QStringLiteral("out"));
+    o.actor = exporter();
+    o.toSeq = 5;
+    auto r = exportAudit(**store, *m_key, o);
+    QVERIFY2(r.ok(), r.ok() ? "" : qPrintable(r.error().message));
+    QCOMPARE(r->count, qint64(5));
+    auto all = (*store)->auditRecords(1, 5);
+    QVERIFY(all.ok());
+    QByteArray expected;
+    for (const AuditRecord &record : *all)
+        expected += record.line + '\n';
+    QCOMPARE(readAll(QDir(o.outDir).filePath(QStringLiteral("audit.jsonl"))), expected);
+    QCOMPARE(r->lastHash, all->back().hashHex);
+    for (const qint64 chunk : {qint64(-1), qint64(0), qint64(1000)}) {
+        AuditVerifyOptions v;
+        v.dir = o.outDir;
+        v.chunkBytes = chunk;
+        const AuditVerifyReport report = verifyAuditExport(v);
+        QVERIFY2(report.ok, qPrintable(report.summary()));
+        QCOMPARE(report.records, qint64(5));
+    }
 }
 
 // ---- edges ---------------------------------------------------------------------------------
