@@ -27,7 +27,8 @@ AuditView::AuditView(AuditActions *actions, QWidget *parent)
     m_chain = new QLabel(tr("Chain: not checked yet"), this);
     m_chain->setObjectName(QStringLiteral("auditChainState"));
     m_chain->setTextFormat(Qt::RichText);
-    m_chain->setWordWrap(true);
+    // Two short lines (the state, then the key): no word wrap, so the label asks for both.
+    m_chain->setWordWrap(false);
     m_chain->setTextInteractionFlags(Qt::TextSelectableByMouse); // the fingerprint, for recording out of band
     m_chain->setAccessibleName(tr("Audit chain state"));
     layout->addWidget(m_chain);
