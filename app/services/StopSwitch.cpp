@@ -118,8 +118,13 @@ QString StopPlan::summary() const
     };
     add("runtime", "run to cancel", "runs to cancel");
     add("identity", "token to revoke", "tokens to revoke");
-    add("payment", "card to freeze", "cards to freeze");
-    add("tools", "tool set to block", "tool sets to block");
+    if (resume) {
+        add("payment", "card to unfreeze", "cards to unfreeze");
+        add("tools", "tool set to unblock", "tool sets to unblock");
+    } else {
+        add("payment", "card to freeze", "cards to freeze");
+        add("tools", "tool set to block", "tool sets to block");
+    }
     int quiet = 0, gaps = 0;
     for (const PlannedAction &a : actions) {
         if (!a.configured)
@@ -415,6 +420,7 @@ Result<StopPlan> StopSwitch::planResume(const StopScope &scope) const
     plan.scope = scope;
     plan.resolvedAtMs = QDateTime::currentMSecsSinceEpoch();
     plan.layers = {QStringLiteral("payment"), QStringLiteral("tools")};
+    plan.resume = true;
     auto agents = agentsInScope(scope);
     if (!agents)
         return agents.error();

@@ -55,6 +55,7 @@ struct StopPlan
     std::vector<PlannedAction> actions;
     qint64 resolvedAtMs = 0;    // when the Store and the profile were read
     bool drill = false;         // a drill against a canary (audited as such; proofs say so)
+    bool resume = false;        // planResume's: the summary says unfreeze / unblock
 
     // "2 agents: cancel 3 runs, revoke 2 tokens, freeze 3 cards, block 5 tools; 1 layer not
     // configured".

@@ -481,6 +481,7 @@ void tst_StopSwitch::resumeUndoesWhatLayersAllow()
     auto s = makeSwitch();
     auto plan = s->planResume({StopScope::Kind::Agent, "refund-agent"});
     QVERIFY(plan.ok());
+    QVERIFY2(plan->summary().contains(QStringLiteral("2 cards to unfreeze, 1 tool set to unblock")), qPrintable(plan->summary()));
     for (const PlannedAction &a : plan->actions)
         QVERIFY(a.row.layer == "payment" || a.row.layer == "tools");
     std::optional<StopOutcome> out;
