@@ -1,57 +1,219 @@
 #include "models/AuditRecord.h"
 
 #include <QDateTime>
-#include <QJsonDocument>
+#include <QJsonArray>
+#include <QLocale>
+#include <QVariant>
 
 #include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstring>
 
 namespace Breaker {
 
 namespace {
 
-// A JSON string per RFC 8259: ", \ and control characters escaped, everything else (including
-// non-ASCII UTF-8) as is. Empty means unknown and is written as null.
-void appendString(QByteArray &out, const QString &value)
+constexpr char kHex[] = "0123456789abcdef";
+
+// Writes a line into one buffer through a raw pointer: the append path formats every record,
+// and QByteArray's per-character append (a capacity and detach check each time) was most of
+// its cost. Each write makes room for its worst case first.
+class LineWriter
 {
-    if (value.isEmpty()) {
-        out += "null";
-        return;
+public:
+    explicit LineWriter(qsizetype capacity) : m_buf(capacity, Qt::Uninitialized), m_p(m_buf.data()) {}
+
+    // Room for n more bytes at m_p.
+    void reserve(qsizetype n)
+    {
+        const qsizetype used = m_p - m_buf.constData();
+        if (used + n <= m_buf.size())
+            return;
+        m_buf.resize(std::max(m_buf.size() * 2, used + n));
+        m_p = m_buf.data() + used;
     }
-    static constexpr char kHex[] = "0123456789abcdef";
-    const QByteArray utf8 = value.toUtf8();
-    out += '"';
-    for (const char c : utf8) {
-        const auto u = static_cast<unsigned char>(c);
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (u < 0x20) {
-                out += "\\u00";
-                out += kHex[u >> 4];
-                out += kHex[u & 0xf];
+    void put(char c)
+    {
+        reserve(1);
+        *m_p++ = c;
+    }
+    void put(QByteArrayView bytes)
+    {
+        reserve(bytes.size());
+        std::memcpy(m_p, bytes.data(), size_t(bytes.size()));
+        m_p += bytes.size();
+    }
+    template <std::size_t N>
+    void put(const char (&literal)[N])
+    {
+        put(QByteArrayView(literal, N - 1));
+    }
+    void putNumber(qint64 value)
+    {
+        char digits[24];
+        char *end = digits + sizeof digits;
+        char *d = end;
+        // Unsigned, so that the most negative value has a magnitude too.
+        quint64 magnitude = value < 0 ? 0 - quint64(value) : quint64(value);
+        do {
+            *--d = char('0' + magnitude % 10);
+            magnitude /= 10;
+        } while (magnitude);
+        if (value < 0)
+            *--d = '-';
+        put(QByteArrayView(d, end - d));
+    }
+
+    // Escapes UTF-8 bytes per RFC 8259 (", \ and control characters; everything else,
+    // including non-ASCII UTF-8, as is), as Qt's JSON writer does.
+    void putEscapedUtf8(QByteArrayView utf8)
+    {
+        reserve(utf8.size() * 6);
+        for (const char c : utf8)
+            escapeInto(c);
+    }
+
+    // A quoted JSON string. ASCII is escaped straight from UTF-16; from the first non-ASCII
+    // character on, the rest goes through QString's UTF-8 encoder.
+    void putQuoted(QStringView value)
+    {
+        const qsizetype n = value.size();
+        reserve(n * 6 + 2); // the worst case: every unit a \u00XX escape
+        *m_p++ = '"';
+        const char16_t *units = value.utf16();
+        qsizetype i = 0;
+        for (; i < n; ++i) {
+            const char16_t u = units[i];
+            if (u >= 0x80)
+                break;
+            escapeInto(char(u));
+        }
+        if (i < n)
+            putEscapedUtf8(value.mid(i).toUtf8());
+        put('"');
+    }
+
+    // Empty means unknown and is written as null.
+    void putStringOrNull(const QString &value)
+    {
+        if (value.isEmpty())
+            put("null");
+        else
+            putQuoted(value);
+    }
+
+    template <std::size_t N>
+    void putField(const char (&keyWithQuotes)[N], const QString &value)
+    {
+        put(keyWithQuotes);
+        putStringOrNull(value);
+    }
+
+    // Qt's compact JSON, byte for byte (tst_audit compares the two over a table of values),
+    // without building a QJsonDocument and its UTF-16 to UTF-8 copies for every record.
+    void putJson(const QJsonObject &object)
+    {
+        put('{');
+        bool first = true;
+        // QJsonObject keeps its keys sorted: the order QJsonDocument writes them in.
+        for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
+            if (!first)
+                put(',');
+            first = false;
+            putQuoted(it.key());
+            put(':');
+            putJson(it.value());
+        }
+        put('}');
+    }
+
+    void putJson(const QJsonValue &value)
+    {
+        switch (value.type()) {
+        case QJsonValue::Null:
+        case QJsonValue::Undefined:
+            put("null");
+            break;
+        case QJsonValue::Bool:
+            if (value.toBool())
+                put("true");
+            else
+                put("false");
+            break;
+        case QJsonValue::Double: {
+            // Qt keeps integers and doubles apart inside a QJsonValue and writes them
+            // differently (an integer in full, a double in its shortest 'g' form: 1e+06).
+            const QVariant number = value.toVariant();
+            if (number.typeId() == QMetaType::LongLong) {
+                putNumber(number.toLongLong());
             } else {
-                out += c;
+                const double d = number.toDouble();
+                if (qIsFinite(d))
+                    put(QByteArray::number(d, 'g', QLocale::FloatingPointShortest));
+                else
+                    put("null");
             }
+            break;
+        }
+        case QJsonValue::String:
+            putQuoted(value.toString());
+            break;
+        case QJsonValue::Array: {
+            put('[');
+            bool first = true;
+            for (const QJsonValue &element : value.toArray()) {
+                if (!first)
+                    put(',');
+                first = false;
+                putJson(element);
+            }
+            put(']');
+            break;
+        }
+        case QJsonValue::Object:
+            putJson(value.toObject());
+            break;
         }
     }
-    out += '"';
-}
 
-void appendField(QByteArray &out, const char *key, const QString &value, bool first = false)
-{
-    if (!first)
-        out += ',';
-    out += '"';
-    out += key;
-    out += "\":";
-    appendString(out, value);
-}
+    QByteArray take()
+    {
+        m_buf.truncate(m_p - m_buf.constData());
+        m_p = nullptr;
+        return std::move(m_buf);
+    }
+
+private:
+    // The caller has reserved 6 bytes.
+    void escapeInto(char c)
+    {
+        const auto u = static_cast<unsigned char>(c);
+        if (u >= 0x20 && c != '"' && c != '\\') {
+            *m_p++ = c;
+            return;
+        }
+        *m_p++ = '\\';
+        switch (c) {
+        case '"': *m_p++ = '"'; break;
+        case '\\': *m_p++ = '\\'; break;
+        case '\b': *m_p++ = 'b'; break;
+        case '\f': *m_p++ = 'f'; break;
+        case '\n': *m_p++ = 'n'; break;
+        case '\r': *m_p++ = 'r'; break;
+        case '\t': *m_p++ = 't'; break;
+        default:
+            *m_p++ = 'u';
+            *m_p++ = '0';
+            *m_p++ = '0';
+            *m_p++ = kHex[u >> 4];
+            *m_p++ = kHex[u & 0xf];
+        }
+    }
+
+    QByteArray m_buf;
+    char *m_p;
+};
 
 } // namespace
 
@@ -97,6 +259,13 @@ QByteArray formatAuditTime(qint64 tsMs)
     return QByteArray(text, 24);
 }
 
+QByteArray formatAuditDetail(const QJsonObject &detail)
+{
+    LineWriter out(64);
+    out.putJson(detail);
+    return out.take();
+}
+
 QByteArray formatAuditLine(qint64 seq, qint64 tsMs, const AuditEntry &entry, const QByteArray &prevHex)
 {
     return formatAuditLine(seq, formatAuditTime(tsMs), entry, prevHex);
@@ -104,36 +273,31 @@ QByteArray formatAuditLine(qint64 seq, qint64 tsMs, const AuditEntry &entry, con
 
 QByteArray formatAuditLine(qint64 seq, const QByteArray &tsText, const AuditEntry &entry, const QByteArray &prevHex)
 {
-    QByteArray out;
-    out.reserve(512);
-    out += "{\"seq\":";
-    out += QByteArray::number(seq);
-    out += ",\"ts\":\"";
-    out += tsText;
-    out += '"';
-    out += ",\"actor\":{";
-    appendField(out, "kind", entry.actor.kind, true);
-    appendField(out, "id", entry.actor.id);
-    appendField(out, "host", entry.actor.host);
-    out += '}';
-    appendField(out, "action", entry.action);
-    out += ",\"target\":{";
-    appendField(out, "agent", entry.target.agent, true);
-    appendField(out, "run", entry.target.run);
-    appendField(out, "principal", entry.target.principal);
-    appendField(out, "layer", entry.target.layer);
-    appendField(out, "provider", entry.target.provider);
-    appendField(out, "object", entry.target.object);
-    out += '}';
-    appendField(out, "reason", entry.reason);
-    appendField(out, "outcome", entry.outcome);
+    LineWriter out(512);
+    out.put("{\"seq\":");
+    out.putNumber(seq);
+    out.put(",\"ts\":\"");
+    out.put(tsText);
+    out.put('"');
+    out.putField(",\"actor\":{\"kind\":", entry.actor.kind);
+    out.putField(",\"id\":", entry.actor.id);
+    out.putField(",\"host\":", entry.actor.host);
+    out.putField("},\"action\":", entry.action);
+    out.putField(",\"target\":{\"agent\":", entry.target.agent);
+    out.putField(",\"run\":", entry.target.run);
+    out.putField(",\"principal\":", entry.target.principal);
+    out.putField(",\"layer\":", entry.target.layer);
+    out.putField(",\"provider\":", entry.target.provider);
+    out.putField(",\"object\":", entry.target.object);
+    out.putField("},\"reason\":", entry.reason);
+    out.putField(",\"outcome\":", entry.outcome);
     // Qt's compact form: keys sorted, no spaces, non-ASCII left as UTF-8.
-    out += ",\"detail\":";
-    out += QJsonDocument(entry.detail).toJson(QJsonDocument::Compact);
-    out += ",\"prev\":\"";
-    out += prevHex;
-    out += "\"}";
-    return out;
+    out.put(",\"detail\":");
+    out.putJson(entry.detail);
+    out.put(",\"prev\":\"");
+    out.put(prevHex);
+    out.put("\"}");
+    return out.take();
 }
 
 QByteArray sha256Hex(QByteArrayView bytes)
@@ -158,7 +322,6 @@ QByteArray sha256Hex(QByteArrayView bytes)
         || EVP_DigestUpdate(h.ctx, bytes.data() ? bytes.data() : "", size_t(bytes.size())) != 1
         || EVP_DigestFinal_ex(h.ctx, digest, &size) != 1)
         return {};
-    static constexpr char kHex[] = "0123456789abcdef";
     QByteArray hex(int(size) * 2, Qt::Uninitialized);
     for (unsigned int i = 0; i < size; ++i) {
         hex[2 * i] = kHex[digest[i] >> 4];

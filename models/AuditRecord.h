@@ -41,6 +41,8 @@ QByteArray formatAuditLine(qint64 seq, qint64 tsMs, const AuditEntry &entry, con
 QByteArray formatAuditLine(qint64 seq, const QByteArray &tsText, const AuditEntry &entry, const QByteArray &prevHex);
 // "2026-11-27T10:02:26.123Z": RFC 3339 UTC with milliseconds, as Qt's ISODateWithMs writes it.
 QByteArray formatAuditTime(qint64 tsMs);
+// The detail object as the line carries it: Qt's compact JSON (keys sorted, no spaces).
+QByteArray formatAuditDetail(const QJsonObject &detail);
 QByteArray sha256Hex(QByteArrayView bytes);
 inline QByteArray zeroHash() { return QByteArray(64, '0'); }
 

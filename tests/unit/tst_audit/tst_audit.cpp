@@ -11,7 +11,10 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <sqlite3.h>
+
 #include <algorithm>
+#include <limits>
 
 using namespace Breaker;
 
@@ -81,11 +84,16 @@ class tst_Audit : public QObject
 private slots:
     void lineBytes_data();
     void lineBytes();
+    void detailIsQtCompactJson_data();
+    void detailIsQtCompactJson();
     void timestamps_data();
     void timestamps();
     void sha256KnownValues();
     void chainLinksEachRecordToThePrevious();
     void batchAppendContinuesTheChain();
+    void bigBatchesAreChainedTheSame_data();
+    void bigBatchesAreChainedTheSame();
+    void failedBigBatchAppendsNothing();
     void headAndRanges();
     void twoProcessesKeepOneChain();
     void killedAppenderLeavesNoGap();
@@ -156,6 +164,45 @@ void tst_Audit::lineBytes()
     QJsonParseError error;
     QJsonDocument::fromJson(line, &error);
     QCOMPARE(error.error, QJsonParseError::NoError);
+}
+
+void tst_Audit::detailIsQtCompactJson_data()
+{
+    // The line's detail is written without QJsonDocument on the append path; it must stay the
+    // bytes QJsonDocument's compact form gives for the same object.
+    QTest::addColumn<QJsonObject>("detail");
+    const QString allControls = []() -> QString {
+        QString s;
+        for (char16_t c = 0; c < 0x20; ++c)
+            s += QChar(c);
+        return s + QChar(0x7f) + QStringLiteral("\"/");
+    }();
+    QTest::newRow("empty") << QJsonObject{};
+    QTest::newRow("keys sorted") << QJsonObject{{QStringLiteral("z"), 1}, {QStringLiteral("a"), 2}, {QStringLiteral("M"), 3}};
+    QTest::newRow("integers") << QJsonObject{{QStringLiteral("zero"), 0}, {QStringLiteral("neg"), -42},
+                                             {QStringLiteral("big"), qint64(9007199254740993)},
+                                             {QStringLiteral("min"), std::numeric_limits<qint64>::min()},
+                                             {QStringLiteral("max"), std::numeric_limits<qint64>::max()}};
+    QTest::newRow("doubles") << QJsonObject{{QStringLiteral("half"), 0.5}, {QStringLiteral("whole"), 1000000.0},
+                                            {QStringLiteral("tiny"), 1e-300}, {QStringLiteral("third"), 1.0 / 3},
+                                            {QStringLiteral("negzero"), -0.0}, {QStringLiteral("huge"), 1.5e300},
+                                            {QStringLiteral("inf"), std::numeric_limits<double>::infinity()},
+                                            {QStringLiteral("nan"), std::numeric_limits<double>::quiet_NaN()}};
+    QTest::newRow("bool and null") << QJsonObject{{QStringLiteral("t"), true}, {QStringLiteral("f"), false},
+                                                  {QStringLiteral("n"), QJsonValue::Null}};
+    QTest::newRow("strings") << QJsonObject{{QStringLiteral("empty"), QString()}, {QStringLiteral("controls"), allControls},
+                                            {QStringLiteral("utf8"), QStringLiteral("caf\u00e9 \u2192 \U0001F6D1 \u4e2d")},
+                                            {QStringLiteral("mixed"), QStringLiteral("\u00e9\"\n\\a")},
+                                            {allControls, QStringLiteral("key escaped too")}};
+    QTest::newRow("nested") << QJsonObject{{QStringLiteral("layers"), QJsonArray{QStringLiteral("runtime"), 2, QJsonArray{},
+                                                                                 QJsonObject{{QStringLiteral("b"), QJsonArray{true, QJsonValue::Null}}}}},
+                                           {QStringLiteral("o"), QJsonObject{{QStringLiteral("k"), QJsonObject{}}}}};
+}
+
+void tst_Audit::detailIsQtCompactJson()
+{
+    QFETCH(QJsonObject, detail);
+    QCOMPARE(formatAuditDetail(detail), QJsonDocument(detail).toJson(QJsonDocument::Compact));
 }
 
 void tst_Audit::timestamps_data()
@@ -252,6 +299,72 @@ void tst_Audit::batchAppendContinuesTheChain()
     QCOMPARE(chainProblem(*all), QString());
     QVERIFY(store->appendAuditBatch({})->empty());
     QCOMPARE(store->auditRecords(1, 1000)->size(), size_t(12));
+}
+
+void tst_Audit::bigBatchesAreChainedTheSame_data()
+{
+    // From 256 records a batch is chained on a second thread beside the inserts.
+    QTest::addColumn<int>("size");
+    for (const int n : {1, 255, 256, 257, 3000})
+        QTest::addRow("%d", n) << n;
+}
+
+void tst_Audit::bigBatchesAreChainedTheSame()
+{
+    QFETCH(int, size);
+    QTemporaryDir dir;
+    auto store = *Store::open(dir.filePath(QStringLiteral("breaker.db")));
+    QVERIFY(store->appendAudit(sampleEntry(0)).ok());
+    std::vector<AuditEntry> entries;
+    for (int i = 1; i <= size; ++i)
+        entries.push_back(sampleEntry(i));
+    const auto batch = store->appendAuditBatch(entries);
+    QVERIFY2(batch.ok(), batch.ok() ? "" : qPrintable(batch.error().message));
+    QCOMPARE(batch->size(), size_t(size));
+    const auto all = store->auditRecords(1, size + 1);
+    QCOMPARE(all->size(), size_t(size + 1));
+    QCOMPARE(chainProblem(*all), QString());
+    for (int i = 0; i < size; ++i) {
+        const AuditRecord &stored = (*all)[size_t(i) + 1];
+        const AuditRecord &returned = (*batch)[size_t(i)];
+        QCOMPARE(returned.seq, stored.seq);
+        QCOMPARE(returned.line, stored.line);
+        QCOMPARE(returned.hashHex, stored.hashHex);
+        // Byte for byte the line a one-record append would have written.
+        QCOMPARE(stored.line, formatAuditLine(stored.seq, stored.tsMs, entries[size_t(i)], (*all)[size_t(i)].hashHex));
+    }
+}
+
+void tst_Audit::failedBigBatchAppendsNothing()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("breaker.db"));
+    auto store = *Store::open(path);
+    QVERIFY(store->appendAudit(sampleEntry(0)).ok());
+    // An insert refused in the middle of a pipelined batch (a trigger added from outside).
+    auto sql = [&path](const char *statement) {
+        sqlite3 *db = nullptr;
+        if (sqlite3_open(QFile::encodeName(path).constData(), &db) != SQLITE_OK)
+            return false;
+        sqlite3_busy_timeout(db, 5000);
+        const int rc = sqlite3_exec(db, statement, nullptr, nullptr, nullptr);
+        sqlite3_close(db);
+        return rc == SQLITE_OK;
+    };
+    QVERIFY(sql("CREATE TRIGGER refuse_400 BEFORE INSERT ON audit WHEN NEW.seq = 400 "
+                "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"));
+    std::vector<AuditEntry> entries;
+    for (int i = 1; i <= 1000; ++i)
+        entries.push_back(sampleEntry(i));
+    const auto failed = store->appendAuditBatch(entries);
+    QVERIFY(!failed.ok());
+    QVERIFY2(failed.error().message.contains(QStringLiteral("refused by the test")), qPrintable(failed.error().message));
+    QCOMPARE(store->auditRecords(1, 2000)->size(), size_t(1)); // nothing of the batch
+    QVERIFY(sql("DROP TRIGGER refuse_400"));
+    QVERIFY(store->appendAuditBatch(entries).ok());
+    const auto all = store->auditRecords(1, 2000);
+    QCOMPARE(all->size(), size_t(1001));
+    QCOMPARE(chainProblem(*all), QString());
 }
 
 void tst_Audit::headAndRanges()
