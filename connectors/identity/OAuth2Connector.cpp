@@ -10,7 +10,7 @@ namespace Breaker {
 namespace {
 
 constexpr int kDefaultTimeoutMs = 10000;
-constexpr qint64 kDefaultRetryMs = 1000; // a 503 without Retry-After
+constexpr qint64 kDefaultRetryMs = 1000; // a 503 or 429 without Retry-After
 // A dummy token for probe(): introspecting it proves client authentication works (an unknown
 // token answers active=false; bad credentials answer 401).
 constexpr QByteArrayView kProbeToken = "breaker-probe-not-a-token";
@@ -297,14 +297,18 @@ void OAuth2Connector::revokeOnce(const std::shared_ptr<Op> &op,
                             QStringLiteral("revocation: %1").arg(r.error().message));
                      return;
                  }
-                 if (r->status == 503) {
-                     // RFC 7009 section 2.2.1: the token was NOT revoked and is still alive.
+                 if (r->status == 503 || r->status == 429) {
+                     // RFC 7009 section 2.2.1 (503) and RFC 6585 (429, a hosted provider's rate
+                     // limit): the request was not processed, the token is still alive.
                      const qint64 wait = OAuth::retryAfterMs(r->header("Retry-After"),
                                                              QDateTime::currentDateTimeUtc())
                                              .value_or(kDefaultRetryMs);
                      const qint64 left = actMs - op->clock.elapsed();
-                     op->progress = QStringLiteral("revocation answered HTTP 503 %1 time(s): the "
+                     op->progress = QStringLiteral("revocation answered HTTP %1%2 %3 time(s): the "
                                                    "token is still alive")
+                                        .arg(r->status)
+                                        .arg(r->status == 429 ? QStringLiteral(" (rate limited)")
+                                                              : QString())
                                         .arg(attempt);
                      if (wait >= left) {
                          finish(op,

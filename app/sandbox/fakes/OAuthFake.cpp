@@ -303,8 +303,10 @@ void OAuthFake::revocation(const Net::HttpRequest &request, Net::HttpResponder r
     }
     if (m_busyRevocations > 0) {
         --m_busyRevocations;
-        Net::HttpResponse r = oauthError(
-            503, QStringLiteral("temporarily_unavailable"), QStringLiteral("try again later"));
+        Net::HttpResponse r
+            = m_busyStatus == 429
+                  ? oauthError(429, QStringLiteral("too_many_requests"), QStringLiteral("rate limit exceeded"))
+                  : oauthError(503, QStringLiteral("temporarily_unavailable"), QStringLiteral("try again later"));
         r.headers.append("Retry-After", QByteArray::number(m_busyRetryAfterS));
         responder.respond(std::move(r));
         return;

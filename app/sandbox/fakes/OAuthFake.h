@@ -46,11 +46,13 @@ public:
     void setAccessTokenTtlS(int seconds) { m_accessTtlS = seconds; }
     // Without it, discovery lists no introspection_endpoint and the route is gone.
     void setIntrospectionOffered(bool offered) { m_introspectionOffered = offered; }
-    // The next `times` revocations answer 503 with Retry-After (RFC 7009 section 2.2.1).
-    void setRevocationBusy(int times, int retryAfterS)
+    // The next `times` revocations answer 503 with Retry-After (RFC 7009 section 2.2.1), or
+    // 429 (RFC 6585: rate limited, as hosted identity providers answer a burst).
+    void setRevocationBusy(int times, int retryAfterS, int status = 503)
     {
         m_busyRevocations = times;
         m_busyRetryAfterS = retryAfterS;
+        m_busyStatus = status;
     }
     int revocationCount() const { return m_revocations; }
 
@@ -92,6 +94,7 @@ private:
     bool m_introspectionOffered = true;
     int m_busyRevocations = 0;
     int m_busyRetryAfterS = 1;
+    int m_busyStatus = 503;
     int m_revocations = 0;
 };
 

@@ -90,7 +90,9 @@ private slots:
     void faultDown();
     void faultLatency();
     void connectorVerified();
+    void connectorRetriesBusyRevocation_data();
     void connectorRetriesBusyRevocation();
+    void connectorBusyPastDeadline_data();
     void connectorBusyPastDeadline();
     void connectorWithoutIntrospection();
     void connectorWrongSecret();
@@ -408,10 +410,18 @@ void tst_OAuthFake::connectorVerified()
              QStringLiteral("a revoked token stays revoked; the agent needs a new grant"));
 }
 
+void tst_OAuthFake::connectorRetriesBusyRevocation_data()
+{
+    QTest::addColumn<int>("status");
+    QTest::newRow("503 temporarily unavailable") << 503;
+    QTest::newRow("429 rate limited") << 429;
+}
+
 void tst_OAuthFake::connectorRetriesBusyRevocation()
 {
+    QFETCH(int, status);
     const QByteArray refresh = m_fake->issueRefreshToken("agent", "alice", "x");
-    m_fake->setRevocationBusy(2, 0); // Retry-After: 0
+    m_fake->setRevocationBusy(2, 0, status); // Retry-After: 0
     OAuth2Connector c(providerFor(m_fake->issuer(), QStringLiteral("breaker")), "breaker secret:+");
     const auto rows = containWith(c, targetFor(refresh));
     QVERIFY(rows);
@@ -419,10 +429,20 @@ void tst_OAuthFake::connectorRetriesBusyRevocation()
     QCOMPARE(m_fake->revocationCount(), 1);
 }
 
+void tst_OAuthFake::connectorBusyPastDeadline_data()
+{
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QString>("says");
+    QTest::newRow("503") << 503 << QStringLiteral("HTTP 503 1 time(s)");
+    QTest::newRow("429") << 429 << QStringLiteral("HTTP 429 (rate limited) 1 time(s)");
+}
+
 void tst_OAuthFake::connectorBusyPastDeadline()
 {
+    QFETCH(int, status);
+    QFETCH(QString, says);
     const QByteArray refresh = m_fake->issueRefreshToken("agent", "alice", "x");
-    m_fake->setRevocationBusy(1, 30);
+    m_fake->setRevocationBusy(1, 30, status);
     OAuth2Connector c(providerFor(m_fake->issuer(), QStringLiteral("breaker")), "breaker secret:+");
     LayerDeadlines d;
     d.actMs = 2000;
@@ -434,8 +454,8 @@ void tst_OAuthFake::connectorBusyPastDeadline()
     QVERIFY(clock.elapsed() < 3000);
     const StopLayerResult &row = rows->front();
     QCOMPARE(row.outcome, LayerOutcome::Failed);
-    QVERIFY2(row.detail.contains(QStringLiteral("503"))
-                 && row.detail.contains(QStringLiteral("still alive")),
+    QVERIFY2(row.detail.contains(says) && row.detail.contains(QStringLiteral("still alive"))
+                 && row.detail.contains(QStringLiteral("Retry-After 30000 ms is past the 2000 ms deadline")),
              qPrintable(row.detail));
     // The token was never revoked.
     QVERIFY(
