@@ -52,10 +52,46 @@ Engine::~Engine()
 {
     delete m_runtime; // no more runtime updates into the monitor
     m_runtime = nullptr;
-    delete m_receiver; // stop accepting before the monitor and the Store go
+    // Stop accepting before the monitor and the Store go: the receiver is deleted on its own
+    // thread (its sockets belong to it); requests it was waiting on are answered 503.
+    if (m_receiver && m_receiverThread && m_receiverThread->isRunning()) {
+        QMetaObject::invokeMethod(m_receiver, [receiver = m_receiver] { delete receiver; },
+                                  Qt::BlockingQueuedConnection);
+    } else {
+        delete m_receiver;
+    }
     m_receiver = nullptr;
+    if (m_receiverThread) {
+        m_receiverThread->quit();
+        m_receiverThread->wait();
+        delete m_receiverThread;
+        m_receiverThread = nullptr;
+    }
     delete m_monitor;  // flushes the Store's writer
     m_monitor = nullptr;
+}
+
+std::function<void(std::shared_ptr<Otlp::DecodeResult>, std::function<void(SinkVerdict)>)> Engine::spanSink() const
+{
+    RunMonitor *monitor = m_monitor;
+    return [monitor](std::shared_ptr<Otlp::DecodeResult> batch, OtlpReceiver::Reply reply) {
+        // On the receiver's thread: the spans go to the monitor's. If the monitor is gone before
+        // this arrives, the event is dropped with the reply, and the client is answered 503.
+        QMetaObject::invokeMethod(
+            monitor,
+            [monitor, batch = std::move(batch), reply = std::move(reply)] {
+                monitor->ingestSpans(std::move(batch->spans), [reply](const Result<void> &result) {
+                    if (result.ok()) {
+                        reply(SinkVerdict::accepted());
+                    } else if (result.error().kind == Error::Kind::DiskFull) {
+                        reply(SinkVerdict::unavailable(30, QStringLiteral("the Store's disk is full")));
+                    } else {
+                        reply(SinkVerdict::unavailable(5, result.error().message));
+                    }
+                });
+            },
+            Qt::QueuedConnection);
+    };
 }
 
 Result<void> Engine::start(const Options &options)
@@ -121,21 +157,20 @@ Result<void> Engine::start(const Options &options)
         }
         receiverOptions.bearerToken = token.value();
     }
-    m_receiver = new OtlpReceiver(receiverOptions, this);
-    m_receiver->setSink([this](std::shared_ptr<Otlp::DecodeResult> batch, OtlpReceiver::Reply reply) {
-        m_monitor->ingestSpans(std::move(batch->spans), [reply](const Result<void> &result) {
-            if (result.ok()) {
-                reply(SinkVerdict::accepted());
-            } else if (result.error().kind == Error::Kind::DiskFull) {
-                reply(SinkVerdict::unavailable(30, QStringLiteral("the Store's disk is full")));
-            } else {
-                reply(SinkVerdict::unavailable(5, result.error().message));
-            }
-        });
-    });
+    // The receiver reads sockets and answers clients on a thread of its own (DESIGN.md section
+    // 3: the GUI thread was spending a third of its time on the OTLP sockets at 5,000 spans/s,
+    // bench_liveview); decoded spans come back to the RunMonitor on this thread.
+    m_receiver = new OtlpReceiver(receiverOptions);
+    m_receiver->setSink(spanSink());
+    m_receiverThread = new QThread;
+    m_receiverThread->setObjectName(QStringLiteral("otlp-receiver"));
+    m_receiver->moveToThread(m_receiverThread);
+    m_receiverThread->start();
     if (m_profile)
         applyProfile(*m_profile);
-    auto listening = m_receiver->listen();
+    Result<void> listening;
+    QMetaObject::invokeMethod(m_receiver, [this, &listening] { listening = m_receiver->listen(); },
+                              Qt::BlockingQueuedConnection);
     if (!listening)
         return listening.error();
     // Retention for runs and events (never the audit trail), from the profile: at start and

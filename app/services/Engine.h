@@ -6,14 +6,22 @@
 #include <QHostAddress>
 #include <QLockFile>
 #include <QObject>
+#include <QThread>
 #include <QString>
 #include <QTimer>
+
+#include <functional>
 
 #include <atomic>
 #include <memory>
 #include <optional>
 
 namespace Breaker {
+
+namespace Otlp {
+struct DecodeResult;
+}
+struct SinkVerdict;
 
 class OtlpReceiver;
 class RunMonitor;
@@ -50,7 +58,13 @@ public:
 
     std::shared_ptr<Store> store() const { return m_store; }
     RunMonitor *monitor() const { return m_monitor; }
+    // Lives on a thread of its own (socket I/O off the GUI thread); connect to its signals, and
+    // call it only through QMetaObject::invokeMethod (port(), address() and the counters are
+    // safe to read).
     OtlpReceiver *receiver() const { return m_receiver; }
+    // The receiver's sink: hands each decoded request to the RunMonitor on the engine's thread
+    // and answers the client once the Store committed it. Called on the receiver's thread.
+    std::function<void(std::shared_ptr<Otlp::DecodeResult>, std::function<void(SinkVerdict)>)> spanSink() const;
     // The runtime connectors of the profile (nullptr until a profile was applied).
     RuntimeService *runtime() const { return m_runtime; }
     // The containment layers' connectors and the stop switch over them and the runtimes
@@ -83,7 +97,8 @@ private:
     LeakWatch *m_leakWatch = nullptr;
     StopDrill *m_drill = nullptr;
     AuditConnectorEvents *m_connectorEvents = nullptr;
-    OtlpReceiver *m_receiver = nullptr;
+    OtlpReceiver *m_receiver = nullptr; // on m_receiverThread
+    QThread *m_receiverThread = nullptr;
     std::optional<Profile> m_profile;
 };
 

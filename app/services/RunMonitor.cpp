@@ -139,6 +139,7 @@ RunMonitor::RunMonitor(std::shared_ptr<Store> store, PriceTable prices, QObject 
     , m_prices(std::move(prices))
 {
     m_clock.start();
+    m_holdTimer.setObjectName(QStringLiteral("RunMonitor hold"));
     m_holdTimer.setInterval(250);
     connect(&m_holdTimer, &QTimer::timeout, this, &RunMonitor::releaseExpiredHeld);
 }

@@ -25,6 +25,7 @@ StoreRunFeed::StoreRunFeed(std::shared_ptr<Store> store, QObject *parent)
     qRegisterMetaType<std::vector<Breaker::RunEvent>>();
     qRegisterMetaType<std::vector<Breaker::ProviderState>>();
 
+    m_flushTimer.setObjectName(QStringLiteral("StoreRunFeed flush"));
     m_flushTimer.setSingleShot(true);
     m_flushTimer.setInterval(kFlushIntervalMs);
     connect(&m_flushTimer, &QTimer::timeout, this, &StoreRunFeed::flush);

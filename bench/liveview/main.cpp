@@ -35,6 +35,8 @@
 #include "views/RunsTableModel.h"
 
 #include <QApplication>
+
+#include <map>
 #include <QDir>
 #include <QFile>
 #include <QHash>
@@ -183,11 +185,77 @@ double threadCpuMs()
 
 } // namespace
 
+// Times every event the GUI thread handles at the top level, so that a long stall can be named
+// (receiver class and event type), not only measured.
+class TimedApplication : public QApplication
+{
+public:
+    using QApplication::QApplication;
+    struct Slow
+    {
+        double ms;
+        QByteArray what;
+    };
+    bool notify(QObject *receiver, QEvent *event) override
+    {
+        // notify() runs on every thread that dispatches events: only the GUI thread's count.
+        if (m_depth > 0 || !m_recording || QThread::currentThread() != thread())
+            return QApplication::notify(receiver, event);
+        // Named before the call: the receiver may delete itself while handling the event.
+        const char *className = receiver ? receiver->metaObject()->className() : "?";
+        QString name = receiver ? receiver->objectName() : QString();
+        // A QTimer is named by whoever owns it.
+        if (receiver && name.isEmpty() && receiver->parent())
+            name = QStringLiteral("in ") + QString::fromLatin1(receiver->parent()->metaObject()->className());
+        const int type = int(event->type());
+        ++m_depth;
+        const auto start = Clock::now();
+        const bool result = QApplication::notify(receiver, event);
+        const double took = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+        --m_depth;
+        if (m_recording) { // not the bench's own stop, which ends the recording
+            QByteArray what(className);
+            if (!name.isEmpty())
+                what += " \"" + name.toUtf8() + '"';
+            what += " event " + QByteArray::number(type);
+            auto &total = m_totals[what];
+            total.first += took;
+            ++total.second;
+            if (took >= 20.0)
+                m_slow.push_back({took, what});
+        }
+        return result;
+    }
+    void setRecording(bool on) { m_recording = on; }
+    // Time per kind of event over the whole recording, most first.
+    std::vector<std::pair<QByteArray, std::pair<double, int>>> totals(size_t n) const
+    {
+        std::vector<std::pair<QByteArray, std::pair<double, int>>> out(m_totals.begin(), m_totals.end());
+        std::sort(out.begin(), out.end(), [](const auto &a, const auto &b) { return a.second.first > b.second.first; });
+        if (out.size() > n)
+            out.resize(n);
+        return out;
+    }
+    std::vector<Slow> slowest(size_t n)
+    {
+        std::sort(m_slow.begin(), m_slow.end(), [](const Slow &a, const Slow &b) { return a.ms > b.ms; });
+        if (m_slow.size() > n)
+            m_slow.resize(n);
+        return m_slow;
+    }
+
+private:
+    int m_depth = 0;
+    bool m_recording = false;
+    std::vector<Slow> m_slow;
+    std::map<QByteArray, std::pair<double, int>> m_totals;
+};
+
 int main(int argc, char **argv)
 {
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
         qputenv("QT_QPA_PLATFORM", "offscreen");
-    QApplication app(argc, argv);
+    TimedApplication app(argc, argv);
     QLoggingCategory::setFilterRules(QStringLiteral("breaker.*.info=false"));
     Options o = parseArgs(app.arguments());
 
@@ -211,9 +279,10 @@ int main(int argc, char **argv)
     QHash<QByteArray, QByteArray> runByTrace;         // trace id -> run id, from commits
     QHash<QByteArray, Clock::time_point> rowById;    // run id -> when its row was inserted
 
-    // Engine::start's sink, verbatim, plus a timestamp for each run's first decoded span.
-    RunMonitor *monitor = engine.monitor();
-    engine.receiver()->setSink([&, monitor](std::shared_ptr<Otlp::DecodeResult> batch, OtlpReceiver::Reply reply) {
+    // Engine's sink, wrapped: a timestamp for each run's first decoded span, then the engine's
+    // own. The receiver lives on its own thread, so the sink is swapped there.
+    const auto engineSink = engine.spanSink();
+    auto timedSink = [&, engineSink](std::shared_ptr<Otlp::DecodeResult> batch, OtlpReceiver::Reply reply) {
         {
             const auto now = Clock::now();
             std::lock_guard lock(mutex);
@@ -225,16 +294,11 @@ int main(int argc, char **argv)
                 }
             }
         }
-        monitor->ingestSpans(std::move(batch->spans), [reply](const Result<void> &result) {
-            if (result.ok()) {
-                reply(SinkVerdict::accepted());
-            } else if (result.error().kind == Error::Kind::DiskFull) {
-                reply(SinkVerdict::unavailable(30, QStringLiteral("the Store's disk is full")));
-            } else {
-                reply(SinkVerdict::unavailable(5, result.error().message));
-            }
-        });
-    });
+        engineSink(std::move(batch), std::move(reply));
+    };
+    QMetaObject::invokeMethod(
+        engine.receiver(), [&engine, timedSink] { engine.receiver()->setSink(timedSink); },
+        Qt::BlockingQueuedConnection);
 
     StoreRunFeed feed(engine.store());
     feed.attachMonitor(engine.monitor());
@@ -387,6 +451,7 @@ int main(int argc, char **argv)
     lastBeat = Clock::now();
     lastBeatCpu = threadCpuMs();
     heartbeat.start();
+    app.setRecording(true);
     stopAt = Clock::now() + std::chrono::seconds(o.seconds);
     qint64 deliveredAtStop = 0;
     qint64 acceptedAtStart = engine.receiver()->spansAcceptedTotal();
@@ -404,6 +469,7 @@ int main(int argc, char **argv)
 
     QTimer::singleShot(o.seconds * 1000, &window, [&] {
         heartbeat.stop();
+        app.setRecording(false);
         rateTimer.stop();
         guiSched1 = schedstat(guiTid);
         procSched1 = schedstat();
@@ -522,6 +588,12 @@ int main(int argc, char **argv)
                 double(procSched1.first - procSched0.first) / 1e9, double(procSched1.second - procSched0.second) / 1e9,
                 measuredSeconds, loadAverage().constData());
     std::printf("  runs in the table at the end: %d\n", model->rowCount());
+    std::printf("  GUI-thread events that took 20 ms or more (receiver, QEvent type), slowest first:\n");
+    for (const auto &slow : app.slowest(8))
+        std::printf("    %6.1f ms  %s\n", slow.ms, slow.what.constData());
+    std::printf("  GUI-thread time by kind of event (total, count):\n");
+    for (const auto &[what, total] : app.totals(10))
+        std::printf("    %7.0f ms %7d  %s\n", total.first, total.second, what.constData());
     std::printf("summary: run -> row p99 %.0f ms (target <= 250 ms: %s); max GUI stall %.0f ms (target <= 50 ms: %s)\n",
                 percentile(emittedToRow, 0.99), percentile(emittedToRow, 0.99) <= 250 ? "met" : "NOT met",
                 percentile(stalls, 1.0), percentile(stalls, 1.0) <= 50 ? "met" : "NOT met");

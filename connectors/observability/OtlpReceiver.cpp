@@ -438,7 +438,7 @@ std::optional<Net::HttpResponse> OtlpReceiver::checkHead(const Net::HttpRequest 
         return rejection(json,
                          peer,
                          429,
-                         QStringLiteral("%1 requests are already being processed").arg(m_inFlight),
+                         QStringLiteral("%1 requests are already being processed").arg(m_inFlight.load()),
                          1);
     }
     return std::nullopt;

@@ -9,6 +9,7 @@
 #include <QHostAddress>
 #include <QObject>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -79,8 +80,9 @@ public:
     QHostAddress address() const;
     const OtlpReceiverOptions &options() const { return m_options; }
 
-    qint64 spansAcceptedTotal() const { return m_spansAcceptedTotal; }
-    int requestsInFlight() const { return m_inFlight; }
+    // Safe to read from any thread.
+    qint64 spansAcceptedTotal() const { return m_spansAcceptedTotal.load(std::memory_order_relaxed); }
+    int requestsInFlight() const { return m_inFlight.load(std::memory_order_relaxed); }
 
 signals:
     void spansAccepted(qint64 count);
@@ -121,8 +123,8 @@ private:
     Sink m_sink;
     QHash<quint64, Pending> m_pending;
     quint64 m_nextRequestId = 1;
-    int m_inFlight = 0;
-    qint64 m_spansAcceptedTotal = 0;
+    std::atomic<int> m_inFlight{0};
+    std::atomic<qint64> m_spansAcceptedTotal{0};
 };
 
 } // namespace Breaker

@@ -7,6 +7,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QNetworkReply>
+#include <QPointer>
+#include <QThreadPool>
 #include <QUrlQuery>
 #include <QTimeZone>
 #include <QUuid>
@@ -19,6 +21,7 @@ namespace {
 
 constexpr int kDefaultTimeoutMs = 10000;
 constexpr int kListPageSize = 100;
+constexpr qsizetype kParseOffThreadBytes = 16 * 1024; // an answer this big is parsed off this thread
 constexpr int kFirstPollPages = 10;   // 1,000 tasks at start
 constexpr int kPollPages = 20;        // at most 2,000 changed tasks per poll
 constexpr qint64 kWatermarkSlackMs = 2000;
@@ -64,6 +67,8 @@ A2aConnector::A2aConnector(const ProviderConfig &config, QByteArray bearer, QObj
     options.caFile = config.caFile;
     options.proxy = config.proxy;
     m_http = new Net::HttpClient(options, this);
+    m_pollTimer.setObjectName(QStringLiteral("A2aConnector poll"));
+    m_watchPollTimer.setObjectName(QStringLiteral("A2aConnector watch poll"));
     m_pollTimer.setSingleShot(true);
     connect(&m_pollTimer, &QTimer::timeout, this, &A2aConnector::poll);
     m_watchPollTimer.setInterval(1000);
@@ -225,17 +230,18 @@ void A2aConnector::call(A2a::Op op, const QByteArray &taskId, const QJsonObject 
         }
         const QByteArray body = A2a::jsonRpcRequest(method, params, m_nextRpcId++);
         m_http->send("POST", m_endpoint->url, headers(true), body,
-                     [provider, done = std::move(done)](const Result<Net::ClientReply> &r) {
+                     [this, provider, done = std::move(done)](const Result<Net::ClientReply> &r) {
                          if (!r) {
                              done(r.error());
                              return;
                          }
-                         auto result = A2a::parseJsonRpcResponse(r->body, provider);
-                         if (!result && r->status / 100 != 2
-                             && result.error().message.contains(QLatin1String("not a JSON-RPC")))
-                             done(A2a::errorFromRest(r->status, r->body, provider));
-                         else
-                             done(result);
+                         decode(r->body, std::move(done), [status = r->status, provider](const QByteArray &bytes) {
+                             auto result = A2a::parseJsonRpcResponse(bytes, provider);
+                             if (!result && status / 100 != 2
+                                 && result.error().message.contains(QLatin1String("not a JSON-RPC")))
+                                 return Result<QJsonObject>(A2a::errorFromRest(status, bytes, provider));
+                             return result;
+                         });
                      });
         return;
     }
@@ -274,7 +280,7 @@ void A2aConnector::call(A2a::Op op, const QByteArray &taskId, const QJsonObject 
         break;
     }
     m_http->send(method, restUrl(path), headers(!body.isEmpty()), body,
-                 [provider, done = std::move(done)](const Result<Net::ClientReply> &r) {
+                 [this, provider, done = std::move(done)](const Result<Net::ClientReply> &r) {
                      if (!r) {
                          done(r.error());
                          return;
@@ -283,20 +289,45 @@ void A2aConnector::call(A2a::Op op, const QByteArray &taskId, const QJsonObject 
                          done(A2a::errorFromRest(r->status, r->body, provider));
                          return;
                      }
-                     QJsonParseError pe;
-                     const QJsonDocument doc = QJsonDocument::fromJson(r->body, &pe);
-                     if (pe.error != QJsonParseError::NoError || !doc.isObject()) {
-                         done(makeError(Error::Kind::Invalid,
-                                        QStringLiteral("%1 answered HTTP %2 with a body that is not a "
-                                                       "JSON object: %3")
-                                            .arg(provider)
-                                            .arg(r->status)
-                                            .arg(QString::fromUtf8(r->body.left(200)).simplified()),
-                                        provider));
-                         return;
-                     }
-                     done(doc.object());
+                     decode(r->body, std::move(done), [status = r->status, provider](const QByteArray &bytes) -> Result<QJsonObject> {
+                         QJsonParseError pe;
+                         const QJsonDocument doc = QJsonDocument::fromJson(bytes, &pe);
+                         if (pe.error != QJsonParseError::NoError || !doc.isObject()) {
+                             return makeError(Error::Kind::Invalid,
+                                              QStringLiteral("%1 answered HTTP %2 with a body that is not a "
+                                                             "JSON object: %3")
+                                                  .arg(provider)
+                                                  .arg(status)
+                                                  .arg(QString::fromUtf8(bytes.left(200)).simplified()),
+                                              provider);
+                         }
+                         return doc.object();
+                     });
                  });
+}
+
+void A2aConnector::decode(const QByteArray &body,
+                          JsonDone done,
+                          std::function<Result<QJsonObject>(const QByteArray &)> parse)
+{
+    // DESIGN.md section 3: nothing on the GUI thread parses JSON in bulk. A page of tasks (tens
+    // of KB, every poll while a fleet is busy) is parsed on a pool thread and handed back to this
+    // connector's thread; a small answer (one task, an error) is parsed here, at once.
+    if (body.size() < kParseOffThreadBytes) {
+        done(parse(body));
+        return;
+    }
+    QPointer<A2aConnector> self(this);
+    QThreadPool::globalInstance()->start([self, body, done = std::move(done), parse = std::move(parse)]() mutable {
+        auto parsed = std::make_shared<Result<QJsonObject>>(parse(body));
+        QMetaObject::invokeMethod(
+            self.data(),
+            [self, done = std::move(done), parsed] {
+                if (self)
+                    done(*parsed);
+            },
+            Qt::QueuedConnection);
+    });
 }
 
 RuntimeRun A2aConnector::complete(RuntimeRun run) const

@@ -69,6 +69,9 @@ private:
     void fetchCard(const QUrl &cardUrl, bool fallbackAllowed);
     void finishDiscovery(const Result<A2a::Endpoint> &endpoint);
     void call(A2a::Op op, const QByteArray &taskId, const QJsonObject &params, JsonDone done);
+    // Runs `parse` over a reply's body: here for a small one, on a pool thread for a big one
+    // (the answer comes back on this object's thread; never after it is gone).
+    void decode(const QByteArray &body, JsonDone done, std::function<Result<QJsonObject>(const QByteArray &)> parse);
     QUrl restUrl(const QString &path) const;
     Net::HttpClient::Headers headers(bool json) const;
     RuntimeRun complete(RuntimeRun run) const;

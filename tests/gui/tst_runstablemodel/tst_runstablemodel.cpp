@@ -8,6 +8,7 @@
 #include <QFont>
 #include <QElapsedTimer>
 #include <QSignalSpy>
+#include <QSortFilterProxyModel>
 #include <QTest>
 
 #include <ctime>
@@ -62,6 +63,7 @@ private slots:
     void batchOfNewRunsIsOneInsert();
     void firstUpdateAfterQuietIsNotDelayed();
     void updatesChangeRowsWithoutInserting();
+    void changedStartMovesTheRowInASortedView();
     void staleAndRepeatedUpdates();
     void pendingUpdatesSurviveReload();
     void sortingUsesRawValues_data();
@@ -206,18 +208,67 @@ void TestRunsTableModel::updatesChangeRowsWithoutInserting()
     QTRY_COMPARE(runsChanged.count(), 1);
     QCOMPARE(inserted.count(), 0);
     QCOMPARE(m_model->rowCount(), 10);
-    // One dataChanged per contiguous range of rows: 2..4 and 7.
-    QCOMPARE(changed.count(), 2);
-    QCOMPARE(changed.at(0).at(0).value<QModelIndex>().row(), 2);
-    QCOMPARE(changed.at(0).at(1).value<QModelIndex>().row(), 4);
-    QCOMPARE(changed.at(0).at(1).value<QModelIndex>().column(), RunsTableModel::ColumnCount - 1);
-    QCOMPARE(changed.at(1).at(0).value<QModelIndex>().row(), 7);
-    QCOMPARE(changed.at(1).at(1).value<QModelIndex>().row(), 7);
+    // One dataChanged per contiguous range of rows (2..4 and 7), for the columns before the
+    // start time and for those after it: the start did not change, so a sorted view keeps the
+    // rows where they are.
+    QCOMPARE(changed.count(), 4);
+    auto range = [&](int i) {
+        const QModelIndex tl = changed.at(i).at(0).value<QModelIndex>();
+        const QModelIndex br = changed.at(i).at(1).value<QModelIndex>();
+        return QList<int>{tl.row(), br.row(), tl.column(), br.column()};
+    };
+    const int last = RunsTableModel::ColumnCount - 1;
+    const int started = RunsTableModel::StartedColumn;
+    QCOMPARE(range(0), (QList<int>{2, 4, 0, started - 1}));
+    QCOMPARE(range(1), (QList<int>{7, 7, 0, started - 1}));
+    QCOMPARE(range(2), (QList<int>{2, 4, started + 1, last}));
+    QCOMPARE(range(3), (QList<int>{7, 7, started + 1, last}));
     QCOMPARE(m_model->index(3, RunsTableModel::StatusColumn).data().toString(),
              QStringLiteral("failed"));
     QCOMPARE(m_model->index(7, RunsTableModel::ToolCallsColumn).data().toString(),
              QStringLiteral("9"));
     QCOMPARE(runsChanged.at(0).at(0).value<QList<QByteArray>>().size(), 4);
+}
+
+void TestRunsTableModel::changedStartMovesTheRowInASortedView()
+{
+    m_model->setRuns(manyRuns(0, 5));
+    QSortFilterProxyModel proxy;
+    proxy.setSourceModel(m_model.get());
+    proxy.setSortRole(RunsTableModel::SortRole);
+    proxy.setDynamicSortFilter(true);
+    proxy.sort(RunsTableModel::StartedColumn, Qt::DescendingOrder);
+    auto order = [&] {
+        QList<QByteArray> ids;
+        for (int r = 0; r < proxy.rowCount(); ++r)
+            ids << proxy.index(r, 0).data(RunsTableModel::RunIdRole).toByteArray();
+        return ids;
+    };
+    const QList<QByteArray> before = order();
+    QSignalSpy changed(m_model.get(), &QAbstractItemModel::dataChanged);
+
+    // Tokens change, the start does not: the order stays.
+    Run busy = *m_model->runById(before.last());
+    busy.inputTokens += 100;
+    busy.updatedMs += 1'000;
+    m_model->updateRuns({busy});
+    QTRY_VERIFY(!changed.isEmpty());
+    QCOMPARE(order(), before);
+    for (const auto &signal : changed) {
+        const int from = signal.at(0).value<QModelIndex>().column();
+        const int to = signal.at(1).value<QModelIndex>().column();
+        QVERIFY(!(from <= RunsTableModel::StartedColumn && RunsTableModel::StartedColumn <= to));
+    }
+
+    // An earlier child moved the start later than every other run: the row moves to the top.
+    changed.clear();
+    Run moved = *m_model->runById(before.last());
+    moved.startedMs = m_model->runById(before.first())->startedMs + 60'000;
+    moved.updatedMs += 2'000;
+    m_model->updateRuns({moved});
+    QTRY_VERIFY(!changed.isEmpty());
+    QCOMPARE(order().first(), before.last());
+    QCOMPARE(proxy.rowCount(), 5);
 }
 
 void TestRunsTableModel::staleAndRepeatedUpdates()

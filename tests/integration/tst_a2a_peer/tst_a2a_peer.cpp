@@ -6,6 +6,7 @@
 #include "tests/common/PeerProcess.h"
 
 #include <QEventLoop>
+#include <QSet>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTest>
@@ -156,6 +157,21 @@ void tst_A2aPeer::lifecycle()
             ++pages;
         } while (!token.isEmpty() && !found && pages < 50);
         QVERIFY(found);
+
+        // A page of tens of KB (a busy fleet's poll) is parsed off the connector's thread and
+        // comes back whole: every task started here is on the first page of 100.
+        QSet<QByteArray> many;
+        for (int i = 0; i < 90; ++i) {
+            auto t = await<RuntimeRun>([&](auto cb) { a2a.startTask(QStringLiteral("work 1"), {}, cb); });
+            QVERIFY2(t.ok(), qPrintable(t.ok() ? QString() : msg(t.error())));
+            many.insert(t->externalId);
+        }
+        auto big = await<RuntimePage>([&](auto cb) { a2a.listRuns({}, 100, cb); });
+        QVERIFY2(big.ok(), qPrintable(big.ok() ? QString() : msg(big.error())));
+        QVERIFY(big->runs.size() > 90);
+        for (const RuntimeRun &run : big->runs)
+            many.remove(run.externalId);
+        QVERIFY2(many.isEmpty(), qPrintable(QStringLiteral("%1 started tasks missing from the page").arg(many.size())));
     }
 
     a2a.watchRun(taskId); // a subscription stream: the cancel must arrive on it
