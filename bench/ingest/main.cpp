@@ -465,7 +465,7 @@ Rate endToEnd(const Options &o, const Traffic &t, const QString &dir)
                 o.connections, static_cast<long long>(r.spansOk), rate.wallSeconds, rate.spansPerSecond,
                 static_cast<long long>(r.requestsOk), static_cast<long long>(r.retries), cpu,
                 r.threadCpuSeconds, double(r.spansOk) / (cpu - r.threadCpuSeconds), loadAverage().constData());
-    std::printf("  CPU split: GUI/engine thread (HTTP, receiver, RunMonitor) %.2f s, client thread %.2f s, "
+    std::printf("  CPU split: engine thread (RunMonitor; HTTP is on otlp-receiver) %.2f s, client thread %.2f s, "
                 "other threads (decode workers, Store writer) %.2f s\n",
                 mainCpu, r.threadCpuSeconds, cpu - mainCpu - r.threadCpuSeconds);
     std::printf("  threads of the process: %s\n", sched.constData());
