@@ -1,5 +1,7 @@
 #include "connectors/identity/OAuth2Connector.h"
 
+#include <QDeadlineTimer>
+
 #include "models/Logging.h"
 #include "models/Profile.h"
 
@@ -195,9 +197,9 @@ void OAuth2Connector::finishDiscovery(const Result<OAuth::Metadata> &result)
 
 // ---- introspection ----------------------------------------------------------------------------
 
-void OAuth2Connector::introspect(const QByteArray &token, IntrospectionDone done)
+void OAuth2Connector::introspect(const QByteArray &token, IntrospectionDone done, QDeadlineTimer retryUntil)
 {
-    discover(false, [this, token, done = std::move(done)](const Result<OAuth::Metadata> &m) {
+    discover(false, [this, token, done = std::move(done), retryUntil](const Result<OAuth::Metadata> &m) {
         if (!m) {
             done(m.error());
             return;
@@ -209,10 +211,23 @@ void OAuth2Connector::introspect(const QByteArray &token, IntrospectionDone done
         }
         postForm(m->introspectionEndpoint,
                  {{"token", token}},
-                 [this, token, done](const Result<Net::ClientReply> &r) {
+                 [this, token, done, retryUntil](const Result<Net::ClientReply> &r) {
                      if (!r) {
                          done(r.error());
                          return;
+                     }
+                     if ((r->status == 503 || r->status == 429) && !retryUntil.hasExpired()) {
+                         // Busy or rate limited (a stop of many agents reads many tokens back):
+                         // asked again after Retry-After while the caller's deadline allows.
+                         const qint64 wait = OAuth::retryAfterMs(r->header("Retry-After"),
+                                                                 QDateTime::currentDateTimeUtc())
+                                                 .value_or(kDefaultRetryMs);
+                         if (wait < retryUntil.remainingTime()) {
+                             QTimer::singleShot(wait, this, [this, token, done, retryUntil] {
+                                 introspect(token, done, retryUntil);
+                             });
+                             return;
+                         }
                      }
                      if (r->status != 200) {
                          QString words
@@ -353,6 +368,9 @@ void OAuth2Connector::verify(const std::shared_ptr<Op> &op, QByteArray token)
                    .arg(m_name));
         return;
     }
+    // Retried on 503/429 until shortly before the op's own deadline, which then still finishes
+    // it with what was learnt.
+    const int left = op->deadline ? op->deadline->remainingTime() : 0;
     introspect(token, [this, op](const Result<OAuth::Introspection> &r) {
         if (op->finished)
             return;
@@ -372,7 +390,7 @@ void OAuth2Connector::verify(const std::shared_ptr<Op> &op, QByteArray token)
                QStringLiteral("revocation answered HTTP 200 but introspection says the token is "
                               "still active (%1)")
                    .arg(OAuth::describeToken(*r)));
-    });
+    }, QDeadlineTimer(std::max(0, left - 100)));
 }
 
 // ---- release, leaks, probe --------------------------------------------------------------------

@@ -4,6 +4,7 @@
 #include "connectors/identity/OAuthCodec.h"
 #include "connectors/net/HttpClient.h"
 
+#include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QPointer>
 #include <QTimer>
@@ -84,7 +85,9 @@ protected:
               Net::HttpClient::Headers headers,
               const QByteArray &body,
               ReplyDone done);
-    void introspect(const QByteArray &token, IntrospectionDone done);
+    // With a deadline that has not passed, a 503 or 429 is asked again after Retry-After while it
+    // allows; the default never retries.
+    void introspect(const QByteArray &token, IntrospectionDone done, QDeadlineTimer retryUntil = QDeadlineTimer());
     // Revokes, retrying a 503 with Retry-After while the act deadline allows, then introspects;
     // finishes the op.
     void revokeAndVerify(const std::shared_ptr<Op> &op, QByteArray token, int actMs);

@@ -354,6 +354,13 @@ void OAuthFake::introspection(const Net::HttpRequest &request, Net::HttpResponde
                                      QStringLiteral("missing required parameter 'token'")));
         return;
     }
+    if (m_busyIntrospections > 0) {
+        --m_busyIntrospections;
+        Net::HttpResponse r = oauthError(429, QStringLiteral("too_many_requests"), QStringLiteral("rate limit exceeded"));
+        r.headers.append("Retry-After", QByteArray::number(m_busyIntrospectionRetryAfterS));
+        responder.respond(std::move(r));
+        return;
+    }
     const Token *t = find(value);
     if (!t) {
         responder.respond(json(200, {{QStringLiteral("active"), false}}));

@@ -54,6 +54,12 @@ public:
         m_busyRetryAfterS = retryAfterS;
         m_busyStatus = status;
     }
+    // The next `times` introspections answer 429 with Retry-After.
+    void setIntrospectionBusy(int times, int retryAfterS)
+    {
+        m_busyIntrospections = times;
+        m_busyIntrospectionRetryAfterS = retryAfterS;
+    }
     int revocationCount() const { return m_revocations; }
 
 signals:
@@ -95,6 +101,8 @@ private:
     int m_busyRevocations = 0;
     int m_busyRetryAfterS = 1;
     int m_busyStatus = 503;
+    int m_busyIntrospections = 0;
+    int m_busyIntrospectionRetryAfterS = 1;
     int m_revocations = 0;
 };
 

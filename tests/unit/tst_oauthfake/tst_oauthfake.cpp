@@ -94,6 +94,8 @@ private slots:
     void connectorRetriesBusyRevocation();
     void connectorBusyPastDeadline_data();
     void connectorBusyPastDeadline();
+    void connectorRetriesBusyIntrospection();
+    void connectorIntrospectionBusyPastDeadline();
     void connectorWithoutIntrospection();
     void connectorWrongSecret();
     void connectorIssuerDown();
@@ -463,6 +465,38 @@ void tst_OAuthFake::connectorBusyPastDeadline()
             post(QStringLiteral("/token/introspection"), {{"token", refresh}}, m_breakerAuth).body)
             .value(QLatin1String("active"))
             .toBool());
+}
+
+void tst_OAuthFake::connectorRetriesBusyIntrospection()
+{
+    // The read-back answered 429 twice (Retry-After: 0): still verified, within the deadline.
+    const QByteArray refresh = m_fake->issueRefreshToken("agent", "alice", "x");
+    m_fake->setIntrospectionBusy(2, 0);
+    OAuth2Connector c(providerFor(m_fake->issuer(), QStringLiteral("breaker")), "breaker secret:+");
+    const auto rows = containWith(c, targetFor(refresh));
+    QVERIFY(rows);
+    QVERIFY2(rows->front().outcome == LayerOutcome::Verified, qPrintable(describe(rows->front())));
+}
+
+void tst_OAuthFake::connectorIntrospectionBusyPastDeadline()
+{
+    // Retry-After past the deadline: the token was revoked but could not be read back, which is
+    // done_unverified in the provider's words, and the op ends within its deadline.
+    const QByteArray refresh = m_fake->issueRefreshToken("agent", "alice", "x");
+    m_fake->setIntrospectionBusy(1, 30);
+    OAuth2Connector c(providerFor(m_fake->issuer(), QStringLiteral("breaker")), "breaker secret:+");
+    LayerDeadlines d;
+    d.actMs = 2000;
+    d.verifyMs = 1000;
+    QElapsedTimer clock;
+    clock.start();
+    const auto rows = containWith(c, targetFor(refresh), d);
+    QVERIFY(rows);
+    QVERIFY(clock.elapsed() < 3000);
+    const StopLayerResult &row = rows->front();
+    QCOMPARE(row.outcome, LayerOutcome::DoneUnverified);
+    QVERIFY2(row.detail.contains(QStringLiteral("429")), qPrintable(row.detail));
+    QCOMPARE(m_fake->revocationCount(), 1);
 }
 
 void tst_OAuthFake::connectorWithoutIntrospection()
