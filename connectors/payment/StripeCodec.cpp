@@ -372,7 +372,8 @@ std::optional<ApiError> parseError(int httpStatus, QByteArrayView body)
 QString describeFailure(int httpStatus, QByteArrayView contentType, QByteArrayView body)
 {
     if (auto e = parseError(httpStatus, body))
-        return QStringLiteral("%1 [HTTP %2]").arg(e->words()).arg(httpStatus);
+        // One arg() call: Stripe's words may hold "%1"-like text that a second arg() would fill.
+        return QStringLiteral("%1 [HTTP %2]").arg(e->words(), QString::number(httpStatus));
     QString start
         = QString::fromUtf8(body.first(std::min<qsizetype>(body.size(), 120))).simplified();
     if (body.size() > 120)

@@ -129,6 +129,11 @@ void tst_StripeCodec::errors_data()
         << 500
         << QByteArray(R"({"error":{"type":"api_error","message":"An unknown error occurred"}})")
         << QStringLiteral("Stripe api_error: An unknown error occurred [HTTP 500]");
+    // Found by fuzz_stripe: a "%0" in Stripe's words took the status of a second arg() call.
+    QTest::newRow("percent placeholders in the words")
+        << 509
+        << QByteArray(R"({"error":{"type":"card_error","decline_code":"a%0s","message":"100%1 %2 sure"}})")
+        << QStringLiteral("Stripe card_error (decline a%0s): 100%1 %2 sure [HTTP 509]");
     QTest::newRow("html")
         << 502 << QByteArray("<html><body>Bad Gateway</body></html>")
         << QStringLiteral(
