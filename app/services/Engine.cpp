@@ -157,9 +157,9 @@ Result<void> Engine::start(const Options &options)
         }
         receiverOptions.bearerToken = token.value();
     }
-    // The receiver reads sockets and answers clients on a thread of its own (DESIGN.md section
-    // 3: the GUI thread was spending a third of its time on the OTLP sockets at 5,000 spans/s,
-    // bench_liveview); decoded spans come back to the RunMonitor on this thread.
+    // The receiver reads sockets and answers clients on a thread of its own, so that reading a
+    // request body or answering a client never waits for the GUI thread (DESIGN.md section 3);
+    // decoded spans come back to the RunMonitor on this thread.
     m_receiver = new OtlpReceiver(receiverOptions);
     m_receiver->setSink(spanSink());
     m_receiverThread = new QThread;
