@@ -54,19 +54,18 @@ Engine::~Engine()
     m_runtime = nullptr;
     // Stop accepting before the monitor and the Store go: the receiver is deleted on its own
     // thread (its sockets belong to it); requests it was waiting on are answered 503.
-    if (m_receiver && m_receiverThread && m_receiverThread->isRunning()) {
-        QMetaObject::invokeMethod(m_receiver, [receiver = m_receiver] { delete receiver; },
-                                  Qt::BlockingQueuedConnection);
+    // QThread::finished → deleteLater deletes it there as the thread ends, before wait() returns.
+    if (m_receiverThread && m_receiverThread->isRunning()) {
+        if (m_receiver)
+            connect(m_receiverThread, &QThread::finished, m_receiver, &QObject::deleteLater);
+        m_receiverThread->quit();
+        m_receiverThread->wait();
     } else {
         delete m_receiver;
     }
     m_receiver = nullptr;
-    if (m_receiverThread) {
-        m_receiverThread->quit();
-        m_receiverThread->wait();
-        delete m_receiverThread;
-        m_receiverThread = nullptr;
-    }
+    delete m_receiverThread;
+    m_receiverThread = nullptr;
     delete m_monitor;  // flushes the Store's writer
     m_monitor = nullptr;
 }
@@ -160,19 +159,18 @@ Result<void> Engine::start(const Options &options)
     // The receiver reads sockets and answers clients on a thread of its own, so that reading a
     // request body or answering a client never waits for the GUI thread (DESIGN.md section 3);
     // decoded spans come back to the RunMonitor on this thread.
+    // It listens here, before it moves: its listening socket moves with it, and nothing waits
+    // for the other thread (STYLE.md rule 5).
     m_receiver = new OtlpReceiver(receiverOptions);
     m_receiver->setSink(spanSink());
+    if (m_profile)
+        applyProfile(*m_profile);
+    if (auto listening = m_receiver->listen(); !listening)
+        return listening.error();
     m_receiverThread = new QThread;
     m_receiverThread->setObjectName(QStringLiteral("otlp-receiver"));
     m_receiver->moveToThread(m_receiverThread);
     m_receiverThread->start();
-    if (m_profile)
-        applyProfile(*m_profile);
-    Result<void> listening;
-    QMetaObject::invokeMethod(m_receiver, [this, &listening] { listening = m_receiver->listen(); },
-                              Qt::BlockingQueuedConnection);
-    if (!listening)
-        return listening.error();
     // Retention for runs and events (never the audit trail), from the profile: at start and
     // every ten minutes, on a worker thread.
     m_retentionTimer.setInterval(10 * 60 * 1000);
