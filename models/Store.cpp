@@ -753,7 +753,7 @@ void Store::Private::runGroup(std::vector<Task> &group)
         if (!results[i])
             qCWarning(lcStore) << "write failed:" << results[i].error().message;
         if (group[i].done)
-            group[i].done(results[i]);
+            group[i].done(std::move(results[i]));
     }
 }
 

@@ -97,7 +97,8 @@ public:
 
     // Ingest. `done` runs on the writer thread after commit (or failure: Error::Kind::DiskFull
     // when the disk is full, so that ingest can answer 503).
-    using WriteCallback = std::function<void(const Result<WriteOutcome> &)>;
+    // Called on the writer thread; the outcome is the callback's to keep (moved in).
+    using WriteCallback = std::function<void(Result<WriteOutcome>)>;
     void submit(WriteBatch batch, WriteCallback done);
     // Synchronous write through the same writer thread (tests, tools, benches).
     Result<WriteOutcome> write(WriteBatch batch);

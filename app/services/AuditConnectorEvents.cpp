@@ -8,6 +8,9 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <cstring>
+#include <string_view>
+
 namespace Breaker {
 
 namespace {
@@ -16,6 +19,13 @@ QString attr(const QJsonObject &attributes, const char *key)
 {
     const QJsonValue v = attributes.value(QLatin1String(key));
     return v.isString() ? v.toString() : v.isDouble() ? QString::number(v.toInteger()) : QString();
+}
+
+// Whether the attributes' JSON names this key. memmem: QByteArray::contains hashes its way
+// through the whole text, and this runs for every event the monitor commits.
+bool mentions(const QByteArray &json, std::string_view key)
+{
+    return ::memmem(json.constData(), size_t(json.size()), key.data(), key.size()) != nullptr;
 }
 
 QString layerOf(const QString &action)
@@ -48,7 +58,7 @@ QString AuditConnectorEvents::actionFor(const RunEvent &event)
 {
     if (event.kind == EventKind::PolicyBlock)
         return QStringLiteral("tools.policy_blocked");
-    if (!event.attributesJson.contains("breaker.blocked_by") && !event.attributesJson.contains("error.type"))
+    if (!mentions(event.attributesJson, "\"breaker.blocked_by\"") && !mentions(event.attributesJson, "\"error.type\""))
         return {};
     const QJsonObject a = QJsonDocument::fromJson(event.attributesJson).object();
     const QString by = attr(a, "breaker.blocked_by");

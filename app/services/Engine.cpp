@@ -66,8 +66,19 @@ Engine::~Engine()
     m_receiver = nullptr;
     delete m_receiverThread;
     m_receiverThread = nullptr;
-    delete m_monitor;  // flushes the Store's writer
+    // The monitor is deleted on its own thread as that thread ends (its destructor flushes the
+    // Store's writer); the calls still queued to it are dropped with it.
+    if (m_monitorThread && m_monitorThread->isRunning()) {
+        if (m_monitor)
+            connect(m_monitorThread, &QThread::finished, m_monitor, &QObject::deleteLater);
+        m_monitorThread->quit();
+        m_monitorThread->wait();
+    } else {
+        delete m_monitor;
+    }
     m_monitor = nullptr;
+    delete m_monitorThread;
+    m_monitorThread = nullptr;
 }
 
 std::function<void(std::shared_ptr<Otlp::DecodeResult>, std::function<void(SinkVerdict)>)> Engine::spanSink() const
@@ -129,10 +140,21 @@ Result<void> Engine::start(const Options &options)
         return store.error();
     m_store = store.value();
 
-    m_monitor = new RunMonitor(m_store, pricesFor(m_profile), this);
+    // The RunMonitor correlates on a thread of its own (DESIGN.md section 3): at thousands of
+    // spans a second its work would otherwise share the GUI thread with painting. Everything
+    // else reaches it through queued calls (the receiver's sink, the runtime connectors'
+    // updates, applyProfile) and hears from it through queued signals.
+    m_monitor = new RunMonitor(m_store, pricesFor(m_profile));
     // Policy blocks, refused tokens and declined cards seen in telemetry go to the audit trail.
+    // The filter runs on the monitor's thread (onEvents only picks events and hands them to
+    // its own pool), so the events are not copied to the GUI thread for it.
     m_connectorEvents = new AuditConnectorEvents(m_store, telemetryProviderName(), this);
-    connect(m_monitor, &RunMonitor::eventsCommitted, m_connectorEvents, &AuditConnectorEvents::onEvents);
+    connect(m_monitor, &RunMonitor::eventsCommitted, m_connectorEvents, &AuditConnectorEvents::onEvents,
+            Qt::DirectConnection);
+    m_monitorThread = new QThread;
+    m_monitorThread->setObjectName(QStringLiteral("run-monitor"));
+    m_monitor->moveToThread(m_monitorThread);
+    m_monitorThread->start();
 
     OtlpReceiverOptions receiverOptions;
     receiverOptions.address = options.listenAddress;
@@ -190,13 +212,16 @@ void Engine::applyProfile(const Profile &profile)
 {
     m_profile = profile;
     recordProfileChange(profile);
-    auto shared = std::make_shared<Profile>(profile);
-    m_monitor->setAgentResolver([shared](QByteArrayView name) -> std::optional<QByteArray> {
-        if (const AgentConfig *agent = shared->agentForOtelName(name))
-            return agent->name.toUtf8();
-        return std::nullopt;
+    auto shared = std::make_shared<const Profile>(profile);
+    // Queued to the monitor's thread, ahead of any span that arrives after this call.
+    QMetaObject::invokeMethod(m_monitor, [monitor = m_monitor, shared, provider = telemetryProviderName().toUtf8()] {
+        monitor->setAgentResolver([shared](QByteArrayView name) -> std::optional<QByteArray> {
+            if (const AgentConfig *agent = shared->agentForOtelName(name))
+                return agent->name.toUtf8();
+            return std::nullopt;
+        });
+        monitor->setTelemetryProvider(provider);
     });
-    m_monitor->setTelemetryProvider(telemetryProviderName().toUtf8());
     if (!m_runtime)
         m_runtime = new RuntimeService(m_monitor, this);
     m_runtime->applyProfile(profile);

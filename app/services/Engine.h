@@ -57,6 +57,8 @@ public:
     void applyProfile(const Profile &profile);
 
     std::shared_ptr<Store> store() const { return m_store; }
+    // Lives on the engine's `run-monitor` thread: connect to its signals (they arrive queued),
+    // and call it only through QMetaObject::invokeMethod.
     RunMonitor *monitor() const { return m_monitor; }
     // Lives on a thread of its own (socket I/O off the GUI thread); connect to its signals, and
     // call it only through QMetaObject::invokeMethod (port(), address() and the counters are
@@ -90,7 +92,8 @@ private:
     QTimer m_sealTimer;
     std::shared_ptr<std::atomic_bool> m_sealing = std::make_shared<std::atomic_bool>(false);
     std::shared_ptr<Store> m_store;
-    RunMonitor *m_monitor = nullptr;
+    RunMonitor *m_monitor = nullptr;    // on m_monitorThread: connect to it, call it queued
+    QThread *m_monitorThread = nullptr;
     RuntimeService *m_runtime = nullptr;
     LayerService *m_layers = nullptr;
     StopSwitch *m_stopSwitch = nullptr;

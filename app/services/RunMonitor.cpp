@@ -137,6 +137,7 @@ RunMonitor::RunMonitor(std::shared_ptr<Store> store, PriceTable prices, QObject 
     : QObject(parent)
     , m_store(std::move(store))
     , m_prices(std::move(prices))
+    , m_holdTimer(this) // a child, so that it moves with the monitor to the engine's thread
 {
     m_clock.start();
     m_holdTimer.setObjectName(QStringLiteral("RunMonitor hold"));
@@ -466,7 +467,20 @@ void RunMonitor::ingestSpans(std::vector<Span> spans, Done done)
     tickets.push_back(ticket);
 
     const qint64 nowMs = m_clock.elapsed();
+    // An exporter sends a trace's spans together: while the trace stays the same and its key
+    // names the run the last span went to, the next span without runtime keys goes there too
+    // (what resolveRun would find), without hashing and allocating its keys again.
+    RunState *lastRun = nullptr;
+    TraceId lastTrace{};
+    QByteArray lastTraceHex;
     for (Span &span : spans) {
+        const bool traceKeyOnly = span.a2aTaskId.isEmpty()
+                                  && (span.langgraphThreadId.isEmpty() || span.langgraphRunId.isEmpty());
+        if (lastRun && traceKeyOnly && span.traceId == lastTrace) {
+            applySpan(lastRun, span, lastTraceHex, events);
+            continue;
+        }
+        lastRun = nullptr;
         const QByteArray traceHex = Otlp::toHex(span.traceId);
         bool identifying = false;
         RunState *run = resolveRun(span, traceHex, &identifying);
@@ -477,7 +491,8 @@ void RunMonitor::ingestSpans(std::vector<Span> spans, Done done)
                 m_holdTimer.start();
             continue;
         }
-        addKey(run, traceKey(traceHex), keys);
+        const QByteArray runTraceKey = traceKey(traceHex);
+        addKey(run, runTraceKey, keys);
         if (!span.a2aTaskId.isEmpty())
             addKey(run, a2aTaskKey(span.a2aTaskId), keys);
         if (!span.langgraphThreadId.isEmpty() && !span.langgraphRunId.isEmpty())
@@ -495,6 +510,13 @@ void RunMonitor::ingestSpans(std::vector<Span> spans, Done done)
                 applySpan(run, h.span, traceHex, events);
                 tickets.push_back(h.ticket);
             }
+        }
+        // The trace's key may name another run (this span joined its run by a runtime key
+        // while the trace was known before): then the next span goes through resolveRun.
+        if (m_keyToRun.value(runTraceKey) == run->id) {
+            lastRun = run;
+            lastTrace = span.traceId;
+            lastTraceHex = traceHex;
         }
     }
     m_spansIngested += qint64(spans.size());
@@ -572,7 +594,7 @@ void RunMonitor::submit(std::vector<QByteArray> touchedRuns, std::vector<RunEven
         if (it != m_runs.constEnd())
             batch.runs.push_back(snapshot(*it.value()));
     }
-    std::vector<RunEvent> liveEvents;
+    std::vector<RunEvent> liveEvents; // shares the events' text with the batch (implicit sharing)
     if (isSignalConnected(QMetaMethod::fromSignal(&RunMonitor::eventsCommitted)))
         liveEvents = events;
     batch.events = std::move(events);
@@ -583,19 +605,21 @@ void RunMonitor::submit(std::vector<QByteArray> touchedRuns, std::vector<RunEven
     QPointer<RunMonitor> self(this);
     m_store->submit(std::move(batch),
                     [self, tickets = std::move(tickets),
-                     liveEvents = std::move(liveEvents)](const Result<WriteOutcome> &outcome) {
-                        // Writer thread: hop back to the monitor's thread.
+                     liveEvents = std::move(liveEvents)](Result<WriteOutcome> outcome) mutable {
+                        // Writer thread: hop back to the monitor's thread. Called once, so
+                        // what it carries is moved on, not copied.
                         Result<void> status;
                         std::vector<Run> runs;
                         if (outcome.ok())
-                            runs = outcome.value().runs;
+                            runs = std::move(outcome.value().runs);
                         else
                             status = Result<void>(outcome.error());
                         if (!self)
                             return;
                         QMetaObject::invokeMethod(
                             self.data(),
-                            [self, tickets, status, runs = std::move(runs), liveEvents]() {
+                            [self, tickets = std::move(tickets), status, runs = std::move(runs),
+                             liveEvents = std::move(liveEvents)]() {
                                 if (!status.ok()) {
                                     qCWarning(lcMonitor) << "write failed:" << status.error().message;
                                     emit self->writeFailed(status.error().message);

@@ -23,8 +23,10 @@ class Store;
 struct RuntimeRun;
 
 // Turns telemetry (and, later, runtime updates) into runs and timeline events, and hands them
-// to the Store's writer (DESIGN.md section 3). Lives on one thread (the GUI's or the daemon's);
-// the Store commits on its own thread and the results come back here as queued calls.
+// to the Store's writer (DESIGN.md section 3). Lives on one thread: the engine's `run-monitor`
+// thread in the console and the daemon (Engine), the caller's in tests. Call it there (queued
+// from other threads); its signals reach other threads as queued calls. The Store commits on
+// its own thread and the results come back here as queued calls.
 //
 // Correlation: a run is identified by, in order of precedence, the A2A task id
 // (span attribute a2a.task.id), the LangGraph (thread id, run id), else the trace id of its

@@ -104,8 +104,13 @@ void RuntimeService::applyProfile(const Profile &profile)
         RuntimeConnector *c = made.value();
         m_connectors.insert(name, c);
         connect(c, &RuntimeConnector::runUpdated, this, [this](const RuntimeRun &run) {
-            if (m_monitor)
-                m_monitor->ingestRuntime(run, boundAgent(run.provider, run.agentName));
+            // The monitor runs on the engine's thread: the update is queued to it (called
+            // directly when both share a thread, as in tests).
+            if (RunMonitor *monitor = m_monitor) {
+                QMetaObject::invokeMethod(monitor, [monitor, run, agent = boundAgent(run.provider, run.agentName)] {
+                    monitor->ingestRuntime(run, agent);
+                });
+            }
         });
         connect(c, &RuntimeConnector::linkStateChanged, this,
                 [this, name](RuntimeConnector::LinkState state, const QString &detail) {

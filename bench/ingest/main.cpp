@@ -465,9 +465,8 @@ Rate endToEnd(const Options &o, const Traffic &t, const QString &dir)
                 o.connections, static_cast<long long>(r.spansOk), rate.wallSeconds, rate.spansPerSecond,
                 static_cast<long long>(r.requestsOk), static_cast<long long>(r.retries), cpu,
                 r.threadCpuSeconds, double(r.spansOk) / (cpu - r.threadCpuSeconds), loadAverage().constData());
-    std::printf("  CPU split: engine thread (RunMonitor; HTTP is on otlp-receiver) %.2f s, client thread %.2f s, "
-                "other threads (decode workers, Store writer) %.2f s\n",
-                mainCpu, r.threadCpuSeconds, cpu - mainCpu - r.threadCpuSeconds);
+    // Per thread below: RunMonitor on run-monitor, HTTP on otlp-receiver, decoding on the pool.
+    std::printf("  main thread (the engine's timers) %.2f s\n", mainCpu);
     std::printf("  threads of the process: %s\n", sched.constData());
     std::printf("  on-CPU time by thread: %s\n",
                 threadSplit(sched0, sched1, std::max<qint64>(r.spansOk, 1)).constData());

@@ -4,7 +4,8 @@
 //   bench_liveview [--seconds N] [--rate RUNS_PER_MIN_PER_AGENT (default 7200, 0: burst
 //                  default)] [--sandbox-thread own|gui] [--seed N]
 //
-// One process: an Engine (receiver + RunMonitor + Store, on the GUI thread as in the console),
+// One process: an Engine (receiver, RunMonitor and Store on threads of their own, as in the
+// console),
 // a StoreRunFeed and a MainWindow (QT_QPA_PLATFORM=offscreen unless set), and the sandbox in
 // burst mode sending OTLP to the engine's receiver over loopback. By default the sandbox runs
 // on a thread of its own: in the product it is a separate process (SandboxProcess), so its

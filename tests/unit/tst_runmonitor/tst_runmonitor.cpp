@@ -83,6 +83,7 @@ private slots:
     void anonymousChildrenAreHeldUntilTheirRunIsKnown();
     void heldChildrenBecomeARunAfterTheHoldTime();
     void a2aTaskIdJoinsTraces();
+    void spansOfOneTraceInOneBatchFollowTheTraceKey();
     void duplicateSpansAreCountedOnce();
     void unboundAgentIsShownUnderItsOwnName();
     void approvalsAndPolicyBlocks();
@@ -244,6 +245,40 @@ void tst_RunMonitor::a2aTaskIdJoinsTraces()
     auto id = m_store->runIdForKey(RunMonitor::a2aTaskKey("task-77"));
     QVERIFY(id.ok() && id->has_value());
     QCOMPARE(id->value(), runs->front().id);
+}
+
+// A batch carries a trace's spans together, and RunMonitor sends the next span of the same
+// trace straight to the run the trace's key names. A span in between that joins another run by
+// its task id must not take the trace's later spans with it: they follow the trace's key.
+void tst_RunMonitor::spansOfOneTraceInOneBatchFollowTheTraceKey()
+{
+    Span other = agentSpan(makeSpan(20, 1, -1, "invoke_agent", 0, 5));
+    other.a2aTaskId = "task-elsewhere";
+    QVERIFY(ingest({other}).ok());
+    const auto otherRun = m_store->runIdForKey(RunMonitor::a2aTaskKey("task-elsewhere"));
+    QVERIFY(otherRun.ok() && otherRun->has_value());
+
+    Span root = agentSpan(makeSpan(21, 1, -1, "invoke_agent", 10, 90));
+    Span joined = makeSpan(21, 2, 1, "execute_tool", 20, 30);
+    joined.a2aTaskId = "task-elsewhere";
+    Span after = makeSpan(21, 3, 1, "chat", 40, 50);
+    Span last = makeSpan(21, 4, 1, "execute_tool", 60, 70);
+    QVERIFY(ingest({root, joined, after, last}).ok());
+
+    const auto traceRun = m_store->runIdForKey(RunMonitor::traceKey(Otlp::toHex(traceOf(21))));
+    QVERIFY(traceRun.ok() && traceRun->has_value());
+    QVERIFY(**traceRun != **otherRun);
+    auto names = [this](const QByteArray &runId) {
+        QList<QByteArray> out;
+        const auto events = m_store->events(runId);
+        if (!events.ok())
+            return out;
+        for (const RunEvent &e : events.value())
+            out << e.name;
+        return out;
+    };
+    QCOMPARE(names(**traceRun), (QList<QByteArray>{"invoke_agent", "chat", "execute_tool"}));
+    QCOMPARE(names(**otherRun), (QList<QByteArray>{"invoke_agent", "execute_tool"}));
 }
 
 void tst_RunMonitor::duplicateSpansAreCountedOnce()
