@@ -516,7 +516,8 @@ void MainWindow::onStopFinished(const QByteArray &scopeKey, const StopOutcome &o
                        .arg(QString::fromUtf8(r.layer), QString::fromUtf8(r.agent),
                             QString::fromUtf8(toWireName(r.outcome)), r.detail);
     const QString scope = QString::fromUtf8(scopeKey);
-    const QString text = outcome.verified ? tr("Stop of %1: every configured layer verified in %2 ms").arg(scope).arg(outcome.ms)
+    const QString text = outcome.verified ? tr("Stop of %1: every configured layer verified in %2 ms")
+                                                .arg(scope, QString::number(outcome.ms))
                                           : tr("Stop of %1: NOT verified").arg(scope);
     statusBar()->showMessage(text, 15000);
     for (const QString &b : bad)
@@ -557,9 +558,9 @@ void MainWindow::onCancelFinished(const QByteArray &runId, const StopLayerResult
     const QString text = tr("Cancel of run %1 on %2: %3 after %4 s. %5")
                              .arg(QString::fromUtf8(runId),
                                   result.provider.isEmpty() ? tr("no runtime") : QString::fromUtf8(result.provider),
-                                  outcome)
-                             .arg(double(result.ms) / 1000.0, 0, 'f', 1)
-                             .arg(result.detail);
+                                  outcome,
+                                  QString::number(double(result.ms) / 1000.0, 'f', 1),
+                                  result.detail);
     statusBar()->showMessage(text, 15000);
     if (result.outcome != LayerOutcome::Verified)
         onProblem(text);

@@ -173,8 +173,8 @@ void Console::watchRuntimeProviders()
             [this](const QByteArray &runId, const QString &span, qint64 afterMs) {
                 m_feed->reportProblem(tr("run %1 is still active after cancel: \"%2\" was running %3 s after its "
                                          "runtime reported it ended")
-                                          .arg(QString::fromUtf8(runId), span)
-                                          .arg(double(afterMs) / 1000.0, 0, 'f', 1));
+                                          .arg(QString::fromUtf8(runId), span,
+                                               QString::number(double(afterMs) / 1000.0, 'f', 1)));
             });
     if (LeakWatch *leaks = m_engine->leakWatch())
         connect(leaks, &LeakWatch::leak, this, [this](const LayerLeak &leak, const QByteArray &runId) {

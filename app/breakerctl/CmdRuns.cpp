@@ -39,16 +39,18 @@ QString text(const QByteArray &utf8)
 
 QString runLine(const Run &r)
 {
+    const QString agent = text(r.agent) + (r.agentBound ? QString() : QStringLiteral("*"));
+    // One arg() call: the id, agent and principal come from telemetry and may hold "%1".
     return QStringLiteral("%1  %2 %3 %4 %5 %6 %7 %8 %9")
-        .arg(QString::fromUtf8(r.id), -16)
-        .arg(text(r.agent) + (r.agentBound ? QString() : QStringLiteral("*")), -16)
-        .arg(text(r.principal), -24)
-        .arg(QString::fromLatin1(toWireName(r.status)), -16)
-        .arg(localTime(r.startedMs), -19)
-        .arg(QStringLiteral("%1/%2").arg(r.inputTokens).arg(r.outputTokens), -13)
-        .arg(money(r.costMicros), 9)
-        .arg(QStringLiteral("tools %1 blocks %2").arg(r.toolCalls).arg(r.policyBlocks), -18)
-        .arg(r.approvalsPending > 0 ? QStringLiteral("approvals %1").arg(r.approvalsPending)
+        .arg(QString::fromUtf8(r.id).leftJustified(16),
+             agent.leftJustified(16),
+             text(r.principal).leftJustified(24),
+             QString::fromLatin1(toWireName(r.status)).leftJustified(16),
+             localTime(r.startedMs).leftJustified(19),
+             QStringLiteral("%1/%2").arg(r.inputTokens).arg(r.outputTokens).leftJustified(13),
+             money(r.costMicros).rightJustified(9),
+             QStringLiteral("tools %1 blocks %2").arg(r.toolCalls).arg(r.policyBlocks).leftJustified(18),
+             r.approvalsPending > 0 ? QStringLiteral("approvals %1").arg(r.approvalsPending)
                                     : QString());
 }
 
@@ -231,11 +233,11 @@ int runRun(Context &ctx)
     const qint64 origin = events.value().empty() ? 0 : events.value().front().startNs;
     for (const RunEvent &e : events.value()) {
         ctx.out(QStringLiteral("  +%1 ms %2 %3 %4%5")
-                    .arg(double(e.startNs - origin) / 1e6, 9, 'f', 1)
-                    .arg(double(e.endNs - e.startNs) / 1e6, 8, 'f', 1)
-                    .arg(QString::fromLatin1(toWireName(e.kind)), -18)
-                    .arg(QString::fromUtf8(e.name))
-                    .arg(e.statusCode == 2 ? QStringLiteral("  [error]") : QString()));
+                    .arg(QString::number(double(e.startNs - origin) / 1e6, 'f', 1).rightJustified(9),
+                         QString::number(double(e.endNs - e.startNs) / 1e6, 'f', 1).rightJustified(8),
+                         QString::fromLatin1(toWireName(e.kind)).leftJustified(18),
+                         QString::fromUtf8(e.name), // a span name: may hold "%1"
+                         e.statusCode == 2 ? QStringLiteral("  [error]") : QString()));
     }
     return Ok;
 }

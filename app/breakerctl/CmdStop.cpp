@@ -116,14 +116,20 @@ std::optional<StopScope> scopeFrom(QCommandLineParser &p, bool resume, QString *
 
 void printRows(Context &ctx, const std::vector<StopLayerResult> &rows)
 {
-    for (const StopLayerResult &r : rows)
+    for (const StopLayerResult &r : rows) {
+        // One arg() call: agent names and details may hold "%1"-like text.
+        const QString agent = QString::fromUtf8(r.agent.isEmpty() ? QByteArray("-") : r.agent);
+        const QString provider
+            = r.provider.isEmpty() ? QStringLiteral("-") : QString::fromUtf8(r.provider);
         ctx.out(QStringLiteral("  %1 %2 %3 %4 %5 ms  %6: %7")
-                    .arg(QString::fromUtf8(r.layer), -8)
-                    .arg(QString::fromUtf8(r.agent.isEmpty() ? QByteArray("-") : r.agent), -16)
-                    .arg(QString::fromUtf8(toWireName(r.outcome)), -22)
-                    .arg(r.provider.isEmpty() ? QStringLiteral("-") : QString::fromUtf8(r.provider), -16)
-                    .arg(r.ms, 6)
-                    .arg(QString::fromUtf8(r.target.isEmpty() ? r.action : r.action + ' ' + r.target), r.detail));
+                    .arg(QString::fromUtf8(r.layer).leftJustified(8),
+                         agent.leftJustified(16),
+                         QString::fromUtf8(toWireName(r.outcome)).leftJustified(22),
+                         provider.leftJustified(16),
+                         QString::number(r.ms).rightJustified(6),
+                         QString::fromUtf8(r.target.isEmpty() ? r.action : r.action + ' ' + r.target),
+                         r.detail));
+    }
 }
 
 int runStopOrResume(Context &ctx, bool resume)
@@ -198,9 +204,10 @@ int runStopOrResume(Context &ctx, bool resume)
                              QString::fromUtf8(scope->wireKind()), QString::fromUtf8(scope->value), plan->summary()));
             for (const PlannedAction &a : plan->actions)
                 ctx.out(QStringLiteral("  %1 %2 %3")
-                            .arg(QString::fromUtf8(a.row.layer), -8)
-                            .arg(QString::fromUtf8(a.row.agent), -16)
-                            .arg(a.configured ? a.describe : QStringLiteral("skipped_not_configured: ") + a.why));
+                            .arg(QString::fromUtf8(a.row.layer).leftJustified(8),
+                                 QString::fromUtf8(a.row.agent).leftJustified(16),
+                                 a.configured ? a.describe
+                                              : QStringLiteral("skipped_not_configured: ") + a.why));
         }
         return Ok;
     }

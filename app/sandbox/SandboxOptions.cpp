@@ -195,8 +195,7 @@ Result<SandboxOptions> sandboxOptionsFromParser(const QCommandLineParser &parser
             return usage(kRate,
                          QStringLiteral("--rate: \"%1\" is not a number of runs per minute "
                                         "between 0 (exclusive) and %2")
-                             .arg(text)
-                             .arg(kMaxRatePerMinute, 0, 'f', 0));
+                             .arg(text, QString::number(kMaxRatePerMinute, 'f', 0)));
         options.ratePerMinute = rate;
         options.rateGiven = true;
     }
@@ -233,8 +232,7 @@ Result<SandboxOptions> sandboxOptionsFromParser(const QCommandLineParser &parser
             return usage(kLatency,
                          QStringLiteral("--latency-ms %1: \"%2\" is not a number of "
                                         "milliseconds between 0 and %3")
-                             .arg(layer, value)
-                             .arg(kMaxLatencyMs));
+                             .arg(layer, value, QString::number(kMaxLatencyMs)));
         if (options.latencyMs.contains(layer))
             return usage(kLatency,
                          QStringLiteral("--latency-ms is given twice for layer %1").arg(layer));

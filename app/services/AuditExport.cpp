@@ -610,8 +610,9 @@ exportAudit(Store &store, const AuditKey &key, const AuditExportOptions &o)
     for (int attempt = 0; attempt < 16 && tmp.isEmpty(); ++attempt) {
         const QString candidate = QDir(parent).filePath(
             QStringLiteral(".%1.partial-%2")
-                .arg(out.fileName())
-                .arg(QRandomGenerator::system()->generate(), 8, 16, QLatin1Char('0')));
+                .arg(out.fileName(),
+                     QString::number(QRandomGenerator::system()->generate(), 16)
+                         .rightJustified(8, QLatin1Char('0'))));
         if (::mkdir(QFile::encodeName(candidate).constData(), 0755) == 0)
             tmp = candidate;
         else if (errno != EEXIST)

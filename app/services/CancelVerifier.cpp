@@ -32,9 +32,11 @@ void CancelVerifier::cancel(StopLayerResult result, const QByteArray &externalId
         if (m_terminalAtMs == 0)
             finish(LayerOutcome::DoneUnverified,
                    QStringLiteral("%1; the runtime did not report the run ended within %2 s (last state: %3)")
-                       .arg(m_cancelAnswer.isEmpty() ? QStringLiteral("the cancel got no answer") : m_cancelAnswer)
-                       .arg((m_deadlines.actMs + m_deadlines.verifyMs) / 1000)
-                       .arg(m_lastState.isEmpty() ? QStringLiteral("unknown") : QString::fromUtf8(m_lastState)));
+                       .arg(m_cancelAnswer.isEmpty() ? QStringLiteral("the cancel got no answer")
+                                                     : m_cancelAnswer,
+                            QString::number((m_deadlines.actMs + m_deadlines.verifyMs) / 1000),
+                            m_lastState.isEmpty() ? QStringLiteral("unknown")
+                                                  : QString::fromUtf8(m_lastState)));
     });
     hard->start(m_deadlines.actMs + m_deadlines.verifyMs);
 
@@ -119,8 +121,8 @@ void CancelVerifier::watchTelemetry()
                QStringLiteral("still active after cancel: the runtime reported %1, but %2 \"%3\" was running "
                               "%4 s later")
                    .arg(QString::fromUtf8(m_lastState), QString::fromUtf8(toWireName(e.kind)),
-                        QString::fromUtf8(e.name))
-                   .arg(double(lastMs - m_terminalAtMs) / 1000.0, 0, 'f', 1));
+                        QString::fromUtf8(e.name),
+                        QString::number(double(lastMs - m_terminalAtMs) / 1000.0, 'f', 1)));
         return;
     }
     if (m_clock.elapsed() < m_watchUntilMs) {

@@ -129,8 +129,8 @@ Result<void> Engine::start(const Options &options)
         return makeError(Error::Kind::Conflict,
                          QStringLiteral("another engine (%1, pid %2) already runs on this Store; "
                                         "use it, or stop it first")
-                             .arg(app.isEmpty() ? QStringLiteral("unknown program") : app)
-                             .arg(pid),
+                             .arg(app.isEmpty() ? QStringLiteral("unknown program") : app,
+                                  QString::number(pid)),
                          options.dbPath);
     }
 

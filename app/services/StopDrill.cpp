@@ -156,8 +156,8 @@ void StopDrill::startCanary(const QByteArray &agent, Phase phase, std::function<
                            if (clock->elapsed() > self->m_canaryWaitMs) {
                                then({}, QStringLiteral("started %1 task %2, which Breaker had not seen after %3 ms: "
                                                        "the stop asks the runtime for it")
-                                            .arg(s(provider), s(task))
-                                            .arg(clock->elapsed()));
+                                            .arg(s(provider), s(task),
+                                                 QString::number(clock->elapsed())));
                                *poll = nullptr;
                                return;
                            }

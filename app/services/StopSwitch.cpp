@@ -764,8 +764,8 @@ void StopSwitch::runRuntimeNothingInFlight(const std::shared_ptr<Running> &runni
                 row.outcome = LayerOutcome::Verified;
                 row.idle = true;
                 row.detail = QStringLiteral("nothing in flight: %1 lists no active run of %2 (%3 listed)")
-                                 .arg(s(row.provider), s(row.agent))
-                                 .arg(page->runs.size());
+                                 .arg(s(row.provider), s(row.agent),
+                                      QString::number(page->runs.size()));
                 row.ms = clock.elapsed();
                 self->finishAction(running, index, {row});
                 return;

@@ -114,10 +114,11 @@ void Auth0Connector::sendRetrying(const QByteArray &method,
                  done(providerError(Error::Kind::Unavailable,
                                     QStringLiteral("%1 %2 rate limited %3 time(s) (%4); the wait "
                                                    "of %5 ms is past the deadline")
-                                        .arg(QString::fromLatin1(method), url.path())
-                                        .arg(attempt)
-                                        .arg(auth0Failure(r->status, r->body))
-                                        .arg(wait)));
+                                        .arg(QString::fromLatin1(method),
+                                             url.path(),
+                                             QString::number(attempt),
+                                             auth0Failure(r->status, r->body),
+                                             QString::number(wait))));
                  return;
              }
              QTimer::singleShot(wait, this, [=, this] {

@@ -95,9 +95,10 @@ void OktaConnector::retrying(
             done(providerError(Error::Kind::Unavailable,
                                QStringLiteral("%1 answered %2 %3 time(s); the wait of %4 ms is "
                                               "past the deadline")
-                                   .arg(what, oktaFailure(r->status, r->body))
-                                   .arg(count)
-                                   .arg(wait)));
+                                   .arg(what,
+                                        oktaFailure(r->status, r->body),
+                                        QString::number(count),
+                                        QString::number(wait))));
             return;
         }
         QTimer::singleShot(wait, this, [this, attempt, what, until, done, count] {
@@ -309,8 +310,7 @@ void OktaConnector::killSessions(const std::shared_ptr<Op> &op,
                      LayerOutcome::DoneUnverified,
                      QStringLiteral("sessions of user %1 cleared with their OAuth tokens "
                                     "(oauthTokens=true, HTTP %2); Okta offers no read-back")
-                         .arg(QString::fromUtf8(subject))
-                         .arg(r->status));
+                         .arg(QString::fromUtf8(subject), QString::number(r->status)));
         });
 }
 

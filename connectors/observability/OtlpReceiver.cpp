@@ -387,9 +387,10 @@ Net::HttpResponse OtlpReceiver::rejection(
     bool json, const QString &peer, int status, const QString &reason, int retryAfterSeconds)
 {
     qCWarning(lcOtlp).noquote() << QStringLiteral("rejected request from %1: %2 %3: %4")
-                                       .arg(peer)
-                                       .arg(status)
-                                       .arg(QString::fromLatin1(Net::reasonPhrase(status)), reason);
+                                       .arg(peer,
+                                            QString::number(status),
+                                            QString::fromLatin1(Net::reasonPhrase(status)),
+                                            reason);
     Net::HttpResponse r = Net::HttpResponse::make(
         status, json ? kJson : kProtobuf, statusBody(json, rpcCodeFor(status), reason));
     if (status == 401)
@@ -579,10 +580,10 @@ void OtlpReceiver::answerAccepted(Pending p)
     if (p.rejectedSpans > 0) {
         qCWarning(lcOtlp).noquote()
             << QStringLiteral("partial success for %1: accepted %2 spans, rejected %3: %4")
-                   .arg(p.peer)
-                   .arg(p.spanCount)
-                   .arg(p.rejectedSpans)
-                   .arg(p.rejectMessage);
+                   .arg(p.peer,
+                        QString::number(p.spanCount),
+                        QString::number(p.rejectedSpans),
+                        p.rejectMessage);
     }
     const QByteArray body = p.json ? Otlp::encodeJsonResponse(p.rejectedSpans, p.rejectMessage)
                                    : Otlp::encodeProtobufResponse(p.rejectedSpans, p.rejectMessage);

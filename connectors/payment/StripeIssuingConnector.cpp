@@ -658,8 +658,9 @@ void StripeIssuingConnector::lowerLimits(const LayerTarget &target,
                             row.outcome = LayerOutcome::Failed;
                             row.detail = QStringLiteral("Stripe accepted the limit but card %1 "
                                                         "reads back %2 spending limit(s)")
-                                             .arg(id)
-                                             .arg(card->spendingControls.spendingLimits.size());
+                                             .arg(id,
+                                                  QString::number(
+                                                      card->spendingControls.spendingLimits.size()));
                         }
                         done({row});
                     },

@@ -151,8 +151,9 @@ void A2aConnector::fetchCard(const QUrl &cardUrl, bool fallbackAllowed)
         if (r->status / 100 != 2) {
             finishDiscovery(makeError(Error::Kind::Unavailable,
                                       QStringLiteral("%1: the agent card at %2 answered HTTP %3")
-                                          .arg(QString::fromUtf8(m_provider), cardUrl.toString())
-                                          .arg(r->status),
+                                          .arg(QString::fromUtf8(m_provider),
+                                               cardUrl.toString(),
+                                               QString::number(r->status)),
                                       QString::fromUtf8(m_provider)));
             return;
         }

@@ -504,8 +504,10 @@ void CloudflareAgentsConnector::sendCall(Link *link, const QString &method, cons
         const QString provider = QString::fromUtf8(m_provider);
         c.done(makeError(Error::Kind::Timeout,
                          QStringLiteral("%1: agent %2 did not answer the call %3 within %4 s")
-                             .arg(provider, QString::fromUtf8(link->selector.externalId()), method)
-                             .arg(m_timeoutMs / 1000.0),
+                             .arg(provider,
+                                  QString::fromUtf8(link->selector.externalId()),
+                                  method,
+                                  QString::number(m_timeoutMs / 1000.0)),
                          provider));
     });
     call.deadline->start(m_timeoutMs);

@@ -89,9 +89,9 @@ Result<Frame> parseFrame(const QByteArray &text)
     if (pe.error != QJsonParseError::NoError)
         return makeError(Error::Kind::Invalid,
                          QStringLiteral("a frame that is not JSON (%1 at offset %2): %3")
-                             .arg(pe.errorString())
-                             .arg(pe.offset)
-                             .arg(QString::fromUtf8(text.left(120)).simplified()));
+                             .arg(pe.errorString(),
+                                  QString::number(pe.offset),
+                                  QString::fromUtf8(text.left(120)).simplified()));
     if (!doc.isObject())
         return makeError(Error::Kind::Invalid, QStringLiteral("a frame that is not a JSON object: %1")
                                                    .arg(QString::fromUtf8(text.left(120)).simplified()));

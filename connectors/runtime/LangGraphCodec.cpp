@@ -229,8 +229,7 @@ RuntimeApprovalRequest approvalFromInterrupt(const Interrupt &interrupt, int pen
     }
     if (pendingCount > 1)
         request.message += QStringLiteral(" [interrupt %1 of %2 pending on this thread]")
-                               .arg(QString::fromUtf8(interrupt.id))
-                               .arg(pendingCount);
+                               .arg(QString::fromUtf8(interrupt.id), QString::number(pendingCount));
     return request;
 }
 

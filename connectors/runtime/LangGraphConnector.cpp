@@ -299,7 +299,10 @@ void LangGraphConnector::getRun(const QByteArray &externalId, RuntimeCallback<Ru
 void LangGraphConnector::listThreadRuns(const QJsonObject &thread, std::function<void(std::vector<RuntimeRun>)> done)
 {
     const QByteArray threadId = thread.value(QLatin1String("thread_id")).toString().toUtf8();
-    request("GET", QStringLiteral("/threads/%1/runs?limit=%2&offset=0").arg(seg(threadId)).arg(kRunsPerThread), {},
+    // One arg() call: the percent-encoded id may hold "%2F" and the like.
+    const QString path = QStringLiteral("/threads/%1/runs?limit=%2&offset=0")
+                             .arg(seg(threadId), QString::number(kRunsPerThread));
+    request("GET", path, {},
             [this, thread, threadId, done = std::move(done)](const Result<QJsonValue> &r) {
                 std::vector<RuntimeRun> out;
                 if (!r) {

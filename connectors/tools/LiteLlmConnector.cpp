@@ -228,8 +228,8 @@ std::shared_ptr<LiteLlmConnector::Op> LiteLlmConnector::startOp(const LayerTarge
                                "%4 ms")
                     .arg(provider,
                          op->block ? QStringLiteral("block") : QStringLiteral("unblock"),
-                         op->keyWords)
-                    .arg(op->deadlines.verifyMs));
+                         op->keyWords,
+                         QString::number(op->deadlines.verifyMs)));
     });
     op->timer->start(std::max(1, deadlines.actMs));
     return op;
@@ -452,8 +452,7 @@ void LiteLlmConnector::verify(const std::shared_ptr<Op> &op)
                             LayerOutcome::Failed,
                             QStringLiteral("%1 reads back %2 as blocked, but still accepts it (GET "
                                            "/v1/models answered HTTP %3)")
-                                .arg(provider, op->keyWords)
-                                .arg(r->status));
+                                .arg(provider, op->keyWords, QString::number(r->status)));
                      return;
                  }
                  if (!op->block && refused) {
@@ -469,9 +468,7 @@ void LiteLlmConnector::verify(const std::shared_ptr<Op> &op)
                  finish(op,
                         LayerOutcome::Verified,
                         op->block ? QStringLiteral("%1 refuses %2 (HTTP %3)%4")
-                                        .arg(provider, op->keyWords)
-                                        .arg(r->status)
-                                        .arg(tools)
+                                        .arg(provider, op->keyWords, QString::number(r->status), tools)
                                   : QStringLiteral("%1 accepts %2 again%3")
                                         .arg(provider, op->keyWords, tools));
              });

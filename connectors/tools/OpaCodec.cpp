@@ -224,8 +224,8 @@ QString errorWords(const QByteArray &body)
         const QJsonObject loc = eo.value(QLatin1String("location")).toObject();
         if (!loc.isEmpty())
             d1 += QStringLiteral(" at %1:%2")
-                      .arg(loc.value(QLatin1String("file")).toString())
-                      .arg(loc.value(QLatin1String("row")).toInt());
+                      .arg(loc.value(QLatin1String("file")).toString(),
+                           QString::number(loc.value(QLatin1String("row")).toInt()));
         if (!d1.isEmpty())
             details << d1;
     }

@@ -200,8 +200,7 @@ std::shared_ptr<OpaConnector::Op> OpaConnector::startOp(const LayerTarget &targe
             finish(op,
                    LayerOutcome::DoneUnverified,
                    QStringLiteral("%1; %2 did not answer the decisions within %3 ms")
-                       .arg(op->writeWords, provider)
-                       .arg(op->deadlines.verifyMs));
+                       .arg(op->writeWords, provider, QString::number(op->deadlines.verifyMs)));
         }
     });
     op->timer->start(std::max(1, deadlines.actMs));

@@ -112,6 +112,7 @@ public:
     QByteArray secret = kBreakerSecret;  // the one /oauth/token accepts
     QSet<QByteArray> vanishBeforeDelete; // grant ids that another actor removes first
     QSet<QByteArray> stickyGrants;       // deleted with 204, but still listed after
+    QByteArray limitBody;                // the 429's body; mgmt-429.json when empty
     // The next `n` requests to `path` answer 429 with these headers.
     void rateLimit(const QByteArray &path, int n, QList<std::pair<QByteArray, QByteArray>> h)
     {
@@ -154,7 +155,8 @@ private:
             return false;
         --m_limitLeft;
         ++rateLimited;
-        Net::HttpResponse r = json(429, sample(QStringLiteral("mgmt-429.json")));
+        Net::HttpResponse r
+            = json(429, limitBody.isEmpty() ? sample(QStringLiteral("mgmt-429.json")) : limitBody);
         r.headers.append("X-RateLimit-Limit", "10");
         r.headers.append("X-RateLimit-Remaining", "0");
         for (const auto &[k, v] : m_limitHeaders)
@@ -354,6 +356,7 @@ private slots:
     void rateLimitedRetried_data();
     void rateLimitedRetried();
     void rateLimitPastDeadline();
+    void rateLimitWordsVerbatim();
     void grantStillListed();
     void providerDown();
     void missingSubject();
@@ -576,6 +579,27 @@ void tst_Auth0::rateLimitPastDeadline()
     QCOMPARE(m_tenant->rateLimited, 1);
     QVERIFY2(clock.elapsed() < 1500, qPrintable(QString::number(clock.elapsed())));
     QCOMPARE(m_tenant->grantsLeft(), 3);
+}
+
+// Auth0's words arrive verbatim, even when they hold "%1"-like text (one arg() call).
+void tst_Auth0::rateLimitWordsVerbatim()
+{
+    m_tenant->limitBody = R"({"statusCode":429,"error":"Too Many Requests",)"
+                          R"("message":"Quota 100%1 used, %2 left","errorCode":"too_many_requests"})";
+    m_tenant->rateLimit(
+        "/api/v2/grants",
+        100,
+        {{"X-RateLimit-Reset", QByteArray::number(QDateTime::currentSecsSinceEpoch() + 120)}});
+    stop(agentTarget(), {1500, 1500});
+    QVERIFY(m_row);
+    const auto &row = m_row;
+    QVERIFY2(row->outcome == LayerOutcome::Failed, qPrintable(describe(*row)));
+    QVERIFY2(row->detail.contains(QStringLiteral("GET /api/v2/grants rate limited 1 time(s) (Too Many "
+                                                 "Requests: Quota 100%1 used, %2 left "
+                                                 "(too_many_requests), HTTP 429); the wait of "))
+                 && row->detail.contains(QStringLiteral(" ms is past the deadline")),
+             qPrintable(row->detail));
+    QCOMPARE(m_tenant->rateLimited, 1);
 }
 
 void tst_Auth0::grantStillListed()

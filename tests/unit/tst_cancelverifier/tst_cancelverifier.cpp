@@ -32,10 +32,12 @@ private slots:
     void outcomes();
     void workAfterTheEndFails();
     void workBeforeTheGraceIsFine();
+    void percentInStateVerbatim();
+    void percentInSpanNameVerbatim();
 
 private:
     StopLayerResult runCancel(ScriptedRuntime &runtime, qint64 *elapsedMs = nullptr);
-    void addWork(qint64 startMs);
+    void addWork(qint64 startMs, const QByteArray &name = "stripe.refund");
     std::unique_ptr<QTemporaryDir> m_dir;
     std::shared_ptr<Store> m_store;
     CancelVerifier::Deadlines m_deadlines;
@@ -91,7 +93,7 @@ StopLayerResult tst_CancelVerifier::runCancel(ScriptedRuntime &runtime, qint64 *
     return out.value_or(StopLayerResult{});
 }
 
-void tst_CancelVerifier::addWork(qint64 startMs)
+void tst_CancelVerifier::addWork(qint64 startMs, const QByteArray &name)
 {
     WriteBatch batch;
     RunEvent e;
@@ -99,7 +101,7 @@ void tst_CancelVerifier::addWork(qint64 startMs)
     e.traceId = QByteArray(32, 'a');
     e.spanId = QByteArray::number(startMs, 16).rightJustified(16, '0');
     e.kind = EventKind::ToolCall;
-    e.name = "stripe.refund";
+    e.name = name;
     e.startNs = startMs * 1000000;
     e.endNs = e.startNs + 1000000;
     e.attributesJson = "{}";
@@ -202,6 +204,31 @@ void tst_CancelVerifier::workBeforeTheGraceIsFine()
     const StopLayerResult r = runCancel(runtime);
     QCOMPARE(toWireName(r.outcome), QByteArray("verified"));
     QVERIFY2(r.detail.contains(QLatin1String("no tool or model call was running 0.2 s or more after it ended")), qPrintable(r.detail));
+}
+
+// The runtime's words arrive verbatim, even when they hold "%1" (one arg() call, not a chain).
+void tst_CancelVerifier::percentInStateVerbatim()
+{
+    ScriptedRuntime runtime;
+    runtime.cancelAnswer = task(RunStatus::Working, "TASK_STATE_%1_WORKING");
+    runtime.reads = {task(RunStatus::Working, "TASK_STATE_%1_WORKING")};
+    const StopLayerResult r = runCancel(runtime);
+    QCOMPARE(toWireName(r.outcome), QByteArray("done_unverified"));
+    QCOMPARE(r.detail, QStringLiteral("cancel accepted (TASK_STATE_%1_WORKING); the runtime did not report the "
+                                      "run ended within 0 s (last state: TASK_STATE_%1_WORKING)"));
+}
+
+void tst_CancelVerifier::percentInSpanNameVerbatim()
+{
+    ScriptedRuntime runtime;
+    const qint64 ended = QDateTime::currentMSecsSinceEpoch() - 1000;
+    runtime.cancelAnswer = task(RunStatus::Stopped, "TASK_STATE_CANCELED", ended);
+    runtime.reads = {*runtime.cancelAnswer};
+    addWork(ended + m_deadlines.stillActiveMs + 299, "refund 100%1");
+    const StopLayerResult r = runCancel(runtime);
+    QCOMPARE(toWireName(r.outcome), QByteArray("failed"));
+    QVERIFY2(r.detail.contains(QLatin1String("tool_call \"refund 100%1\" was running 0.5 s later")),
+             qPrintable(r.detail));
 }
 
 QTEST_GUILESS_MAIN(tst_CancelVerifier)

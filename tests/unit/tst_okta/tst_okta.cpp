@@ -91,6 +91,7 @@ public:
     QSet<QByteArray> users{kUser};
     bool revocationIneffective = false; // 200, but the token stays active
     bool echoSecrets = false;           // error bodies repeat what they were sent
+    QByteArray limitBody;               // the 429's body; e0000047-rate-limit.json when empty
     void rateLimit(const QByteArray &path, int n, qint64 resetInS)
     {
         m_limitPath = path;
@@ -137,7 +138,8 @@ private:
             return false;
         --m_limitLeft;
         ++rateLimited;
-        Net::HttpResponse r = json(429, sample(QStringLiteral("e0000047-rate-limit.json")));
+        Net::HttpResponse r = json(
+            429, limitBody.isEmpty() ? sample(QStringLiteral("e0000047-rate-limit.json")) : limitBody);
         r.headers.append("X-Rate-Limit-Limit", "600");
         r.headers.append("X-Rate-Limit-Remaining", "0");
         r.headers.append("X-Rate-Limit-Reset",
@@ -279,6 +281,8 @@ private slots:
     void rateLimited_data();
     void rateLimited();
     void rateLimitPastDeadline();
+    void rateLimitWordsVerbatim();
+    void subjectVerbatim();
     void secretsScrubbed();
     void providerDown();
     void notConfigured();
@@ -507,6 +511,39 @@ void tst_Okta::rateLimitPastDeadline()
              qPrintable(m_sessions->detail));
     QCOMPARE(m_org->rateLimited, 1);
     QVERIFY2(clock.elapsed() < 1500, qPrintable(QString::number(clock.elapsed())));
+}
+
+// Okta's words and the subject arrive verbatim, even when they hold "%1" (one arg() call).
+void tst_Okta::rateLimitWordsVerbatim()
+{
+    start();
+    m_org->limitBody = R"({"errorCode":"E0000047","errorSummary":"API call exceeded 100%1 of the )"
+                       R"(rate limit","errorLink":"E0000047","errorId":"oae%2x","errorCauses":[]})";
+    m_org->rateLimit("/api/v1/users/", 100, 120);
+    stop(agentTarget(), {1500, 1500});
+    QVERIFY(m_token && m_sessions);
+    QVERIFY2(m_sessions->outcome == LayerOutcome::Failed, qPrintable(describe(*m_sessions)));
+    QVERIFY2(m_sessions->detail.contains(
+                 QStringLiteral("E0000047 API call exceeded 100%1 of the rate limit, HTTP 429, "
+                                "errorId oae%2x 1 time(s); the wait of "))
+                 && m_sessions->detail.contains(QStringLiteral(" ms is past the deadline")),
+             qPrintable(m_sessions->detail));
+    QCOMPARE(m_org->rateLimited, 1);
+}
+
+void tst_Okta::subjectVerbatim()
+{
+    start();
+    LayerTarget target = agentTarget();
+    target.subject = "00u%1agent";
+    m_org->users.insert(target.subject);
+    stop(target);
+    QVERIFY(m_token && m_sessions);
+    QVERIFY2(m_sessions->outcome == LayerOutcome::DoneUnverified, qPrintable(describe(*m_sessions)));
+    QVERIFY2(m_sessions->detail.contains(QStringLiteral("sessions of user 00u%1agent cleared with their "
+                                                        "OAuth tokens (oauthTokens=true, HTTP 204)")),
+             qPrintable(m_sessions->detail));
+    QVERIFY(m_org->sessionsCleared.contains(target.subject));
 }
 
 void tst_Okta::secretsScrubbed()
