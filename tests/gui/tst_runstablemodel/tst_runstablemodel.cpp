@@ -170,22 +170,25 @@ void TestRunsTableModel::firstUpdateAfterQuietIsNotDelayed()
 {
     m_model->setRuns(manyRuns(0, 5));
     QSignalSpy inserted(m_model.get(), &QAbstractItemModel::rowsInserted);
+    // When each flush happened, taken in the flush itself: a busy machine may run this thread
+    // late at any point, which can only make the gap between the flushes longer, never shorter.
     QElapsedTimer clock;
     clock.start();
+    std::vector<qint64> flushedAtMs;
+    connect(m_model.get(), &QAbstractItemModel::rowsInserted, this,
+            [&] { flushedAtMs.push_back(clock.elapsed()); });
     m_model->updateRuns(manyRuns(5, 1));
     QCOMPARE(inserted.count(), 0); // still not synchronous
     for (int i = 0; i < 20 && inserted.count() == 0; ++i)
         QCoreApplication::processEvents();
     QCOMPARE(inserted.count(), 1);
-    const qint64 firstFlushMs = clock.elapsed();
 
     m_model->updateRuns(manyRuns(6, 1));
-    for (int i = 0; i < 20; ++i)
-        QCoreApplication::processEvents();
-    if (clock.elapsed() - firstFlushMs < RunsTableModel::kFlushDelayMs / 2)
-        QCOMPARE(inserted.count(), 1); // throttled: at most ~10 flushes a second
     QTRY_COMPARE(inserted.count(), 2);
-    QVERIFY(clock.elapsed() - firstFlushMs >= RunsTableModel::kFlushDelayMs - 10);
+    // Throttled: at most ~10 flushes a second (a coarse timer may fire up to 5% early).
+    QCOMPARE(flushedAtMs.size(), size_t(2));
+    QVERIFY2(flushedAtMs[1] - flushedAtMs[0] >= RunsTableModel::kFlushDelayMs * 9 / 10,
+             qPrintable(QStringLiteral("second flush %1 ms after the first").arg(flushedAtMs[1] - flushedAtMs[0])));
     QCOMPARE(m_model->rowCount(), 7);
 }
 
@@ -547,7 +550,7 @@ void TestRunsTableModel::runningDurationsTick()
 
     // The 1 s timer drives the same refresh while anything runs.
     changed.clear();
-    QTRY_VERIFY_WITH_TIMEOUT(changed.count() > 0, 3'000);
+    QTRY_VERIFY_WITH_TIMEOUT(changed.count() > 0, 10'000);
     // When nothing runs any more, the table stops ticking.
     Run finished = running;
     finished.status = RunStatus::Completed;
