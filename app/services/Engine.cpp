@@ -41,6 +41,25 @@ PriceTable pricesFor(const std::optional<Profile> &profile)
     return table;
 }
 
+// Ends `thread` and deletes `object` there as it ends: QThread::finished → deleteLater runs on
+// the thread itself before wait() returns, so nothing waits on a queued call (STYLE.md rule 5).
+// An object whose thread never started is deleted here.
+template<typename T>
+void endOnItsThread(T *&object, QThread *&thread)
+{
+    if (thread && thread->isRunning()) {
+        if (object)
+            QObject::connect(thread, &QThread::finished, object, &QObject::deleteLater);
+        thread->quit();
+        thread->wait();
+    } else {
+        delete object;
+    }
+    object = nullptr;
+    delete thread;
+    thread = nullptr;
+}
+
 } // namespace
 
 Engine::Engine(QObject *parent)
@@ -54,31 +73,10 @@ Engine::~Engine()
     m_runtime = nullptr;
     // Stop accepting before the monitor and the Store go: the receiver is deleted on its own
     // thread (its sockets belong to it); requests it was waiting on are answered 503.
-    // QThread::finished → deleteLater deletes it there as the thread ends, before wait() returns.
-    if (m_receiverThread && m_receiverThread->isRunning()) {
-        if (m_receiver)
-            connect(m_receiverThread, &QThread::finished, m_receiver, &QObject::deleteLater);
-        m_receiverThread->quit();
-        m_receiverThread->wait();
-    } else {
-        delete m_receiver;
-    }
-    m_receiver = nullptr;
-    delete m_receiverThread;
-    m_receiverThread = nullptr;
-    // The monitor is deleted on its own thread as that thread ends (its destructor flushes the
-    // Store's writer); the calls still queued to it are dropped with it.
-    if (m_monitorThread && m_monitorThread->isRunning()) {
-        if (m_monitor)
-            connect(m_monitorThread, &QThread::finished, m_monitor, &QObject::deleteLater);
-        m_monitorThread->quit();
-        m_monitorThread->wait();
-    } else {
-        delete m_monitor;
-    }
-    m_monitor = nullptr;
-    delete m_monitorThread;
-    m_monitorThread = nullptr;
+    endOnItsThread(m_receiver, m_receiverThread);
+    // Then the monitor, on its thread (its destructor flushes the Store's writer); the calls
+    // still queued to it are dropped with it.
+    endOnItsThread(m_monitor, m_monitorThread);
 }
 
 std::function<void(std::shared_ptr<Otlp::DecodeResult>, std::function<void(SinkVerdict)>)> Engine::spanSink() const
