@@ -13,6 +13,7 @@
 #include "app/services/StopDrill.h"
 #include "app/services/StopSwitch.h"
 #include "app/services/Secrets.h"
+#include "app/services/Threads.h"
 #include "connectors/observability/OtlpReceiver.h"
 #include "models/Logging.h"
 #include "models/Store.h"
@@ -39,25 +40,6 @@ PriceTable pricesFor(const std::optional<Profile> &profile)
             table.set(p.model.toUtf8(), PriceTable::Price{p.input, p.output});
     }
     return table;
-}
-
-// Ends `thread` and deletes `object` there as it ends: QThread::finished → deleteLater runs on
-// the thread itself before wait() returns, so nothing waits on a queued call (STYLE.md rule 5).
-// An object whose thread never started is deleted here.
-template<typename T>
-void endOnItsThread(T *&object, QThread *&thread)
-{
-    if (thread && thread->isRunning()) {
-        if (object)
-            QObject::connect(thread, &QThread::finished, object, &QObject::deleteLater);
-        thread->quit();
-        thread->wait();
-    } else {
-        delete object;
-    }
-    object = nullptr;
-    delete thread;
-    thread = nullptr;
 }
 
 } // namespace

@@ -1,7 +1,9 @@
 #include "app/services/RuntimeService.h"
 
 #include "app/services/RunMonitor.h"
+#include "app/services/RuntimeConnectorProxy.h"
 #include "app/services/Secrets.h"
+#include "app/services/Threads.h"
 #include "connectors/runtime/A2aConnector.h"
 #include "connectors/runtime/LangGraphConnector.h"
 #include "connectors/runtime/CloudflareAgentsConnector.h"
@@ -9,8 +11,18 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QPointer>
+#include <QThread>
 
 namespace Breaker {
+
+// The runtime thread's side of the service.
+struct RuntimeService::Remote
+{
+    std::shared_ptr<const Profile> profile;
+    QHash<QByteArray, QPointer<RuntimeConnector>> connectors;
+    QSet<QByteArray> watched; // A2A tasks learnt from telemetry
+};
 
 namespace {
 
@@ -28,12 +40,34 @@ QByteArray configSignature(const ProviderConfig &p)
 RuntimeService::RuntimeService(RunMonitor *monitor, QObject *parent)
     : QObject(parent)
     , m_monitor(monitor)
+    , m_remote(std::make_shared<Remote>())
 {
-    if (m_monitor)
-        connect(m_monitor, &RunMonitor::runsCommitted, this, &RuntimeService::watchFromTelemetry);
+    m_thread = new QThread;
+    m_thread->setObjectName(QStringLiteral("runtime"));
+    m_host = new QObject;
+    m_host->moveToThread(m_thread);
+    m_thread->start();
+    if (m_monitor) {
+        // On the runtime thread, from the monitor's: no copy of the runs passes this thread.
+        connect(m_monitor, &RunMonitor::runsCommitted, m_host,
+                [remote = m_remote](const std::vector<Run> &runs) { watchFromTelemetry(*remote, runs); });
+    }
 }
 
-RuntimeService::~RuntimeService() = default;
+RuntimeService::~RuntimeService()
+{
+    // The proxies first (a replaced one may still wait for its deleteLater): each queues its
+    // connector's deletion while the thread still runs. Then the thread ends, and the host with
+    // whatever connectors are left is deleted on it.
+    qDeleteAll(findChildren<RuntimeConnectorProxy *>(Qt::FindDirectChildrenOnly));
+    m_connectors.clear();
+    endOnItsThread(m_host, m_thread);
+}
+
+void RuntimeService::post(std::function<void()> job)
+{
+    QMetaObject::invokeMethod(m_host, std::move(job), Qt::QueuedConnection);
+}
 
 bool RuntimeService::isSupportedKind(const QString &kind)
 {
@@ -54,6 +88,15 @@ QStringList RuntimeService::runtimeSelectors(const Profile &profile, const QStri
 Result<RuntimeConnector *> RuntimeService::makeConnector(const ProviderConfig &provider, QObject *parent,
                                                          const QStringList &selectors)
 {
+    auto factory = connectorFactory(provider, selectors);
+    if (!factory)
+        return factory.error();
+    return (*factory)(parent);
+}
+
+Result<RuntimeService::Factory> RuntimeService::connectorFactory(const ProviderConfig &provider,
+                                                                 const QStringList &selectors)
+{
     if (!isSupportedKind(provider.kind))
         return makeError(Error::Kind::Invalid,
                          QStringLiteral("%1: runtime kind \"%2\" is not supported by this build yet")
@@ -70,16 +113,24 @@ Result<RuntimeConnector *> RuntimeService::makeConnector(const ProviderConfig &p
         }
         bearer = secret.value();
     }
-    if (provider.kind == QLatin1String("langgraph")) // api_key goes out as x-api-key
-        return static_cast<RuntimeConnector *>(new LangGraphConnector(provider, bearer, parent));
-    if (provider.kind == QLatin1String("cloudflare-agents"))
-        return static_cast<RuntimeConnector *>(new CloudflareAgentsConnector(provider, bearer, selectors, parent));
-    return static_cast<RuntimeConnector *>(new A2aConnector(provider, bearer, parent));
+    if (provider.kind == QLatin1String("langgraph")) { // api_key goes out as x-api-key
+        return Factory([provider, bearer](QObject *parent) -> RuntimeConnector * {
+            return new LangGraphConnector(provider, bearer, parent);
+        });
+    }
+    if (provider.kind == QLatin1String("cloudflare-agents")) {
+        return Factory([provider, bearer, selectors](QObject *parent) -> RuntimeConnector * {
+            return new CloudflareAgentsConnector(provider, bearer, selectors, parent);
+        });
+    }
+    return Factory(
+        [provider, bearer](QObject *parent) -> RuntimeConnector * { return new A2aConnector(provider, bearer, parent); });
 }
 
 void RuntimeService::applyProfile(const Profile &profile)
 {
-    m_profile = profile;
+    // Queued ahead of the connectors made below: they see the new bindings from their start.
+    post([remote = m_remote, snapshot = std::make_shared<const Profile>(profile)] { remote->profile = snapshot; });
     QSet<QByteArray> wanted;
     for (const ProviderConfig &p : profile.providers) {
         if (p.layer != QLatin1String("runtime"))
@@ -94,35 +145,42 @@ void RuntimeService::applyProfile(const Profile &profile)
             old->deleteLater();
         m_unavailable.remove(name);
         m_configs.insert(name, signature);
-        auto made = makeConnector(p, this, selectors);
-        if (!made.ok()) {
-            m_unavailable.insert(name, made.error().message);
-            qCWarning(lcRuntime) << made.error().message;
-            emit providerStateChanged(name, RuntimeConnector::LinkState::Down, made.error().message);
+        auto factory = connectorFactory(p, selectors);
+        if (!factory.ok()) {
+            m_unavailable.insert(name, factory.error().message);
+            qCWarning(lcRuntime) << factory.error().message;
+            emit providerStateChanged(name, RuntimeConnector::LinkState::Down, factory.error().message);
             continue;
         }
-        RuntimeConnector *c = made.value();
-        m_connectors.insert(name, c);
-        connect(c, &RuntimeConnector::runUpdated, this, [this](const RuntimeRun &run) {
-            // The monitor runs on the engine's thread: the update is queued to it (called
-            // directly when both share a thread, as in tests).
-            if (RunMonitor *monitor = m_monitor) {
-                QMetaObject::invokeMethod(monitor, [monitor, run, agent = boundAgent(run.provider, run.agentName)] {
-                    monitor->ingestRuntime(run, agent);
-                });
-            }
-        });
-        connect(c, &RuntimeConnector::linkStateChanged, this,
+        auto *proxy = new RuntimeConnectorProxy(name, p.kind.toUtf8(), m_host, this, std::move(factory.value()), this);
+        m_connectors.insert(name, proxy);
+        connect(proxy, &RuntimeConnector::linkStateChanged, this,
                 [this, name](RuntimeConnector::LinkState state, const QString &detail) {
                     emit providerStateChanged(name, state, detail);
                 });
-        if (m_follow)
-            c->startFollowing();
+        // The monitor outlives this thread (Engine deletes the service first).
+        proxy->onConnector([remote = m_remote, monitor = m_monitor, name, follow = m_follow](RuntimeConnector *c) {
+            remote->connectors.insert(name, c);
+            if (RunMonitor *target = monitor) {
+                // From the runtime thread to the monitor's, bound to the profile's agent here.
+                connect(c, &RuntimeConnector::runUpdated, c, [remote, target](const RuntimeRun &run) {
+                    QMetaObject::invokeMethod(
+                        target,
+                        [target, run, agent = boundAgent(remote->profile.get(), run.provider, run.agentName)] {
+                            target->ingestRuntime(run, agent);
+                        },
+                        Qt::QueuedConnection);
+                });
+            }
+            if (follow)
+                c->startFollowing();
+        });
     }
     for (auto it = m_connectors.begin(); it != m_connectors.end();) {
         if (!wanted.contains(it.key())) {
             it.value()->deleteLater();
             m_configs.remove(it.key());
+            post([remote = m_remote, name = it.key()] { remote->connectors.remove(name); });
             it = m_connectors.erase(it);
         } else {
             ++it;
@@ -140,14 +198,15 @@ QString RuntimeService::unavailableReason(const QByteArray &providerName) const
     return m_unavailable.value(providerName);
 }
 
-std::optional<QByteArray> RuntimeService::boundAgent(const QByteArray &provider, const QByteArray &reportedName) const
+std::optional<QByteArray> RuntimeService::boundAgent(const Profile *profile, const QByteArray &provider,
+                                                     const QByteArray &reportedName)
 {
-    if (!m_profile)
+    if (!profile)
         return std::nullopt;
     // An agent bound to this runtime, by selector when it has one (DESIGN.md section 5).
     const AgentConfig *fallback = nullptr;
     int unselected = 0;
-    for (const AgentConfig &a : m_profile->agents) {
+    for (const AgentConfig &a : profile->agents) {
         if (a.runtimeProvider.toUtf8() != provider)
             continue;
         if (!a.runtimeAgent.isEmpty()) {
@@ -163,19 +222,19 @@ std::optional<QByteArray> RuntimeService::boundAgent(const QByteArray &provider,
     return std::nullopt;
 }
 
-void RuntimeService::watchFromTelemetry(const std::vector<Run> &runs)
+void RuntimeService::watchFromTelemetry(Remote &remote, const std::vector<Run> &runs)
 {
     // A runtime that cannot list its tasks (A2A 0.3 over JSON-RPC) learns them from the spans
     // that carry a2a.task.id: the run's agent names its runtime.
-    if (!m_profile)
+    if (!remote.profile)
         return;
     for (const Run &run : runs) {
         if (!run.agentBound || isTerminal(run.status))
             continue;
-        const AgentConfig *agent = m_profile->agent(QString::fromUtf8(run.agent));
+        const AgentConfig *agent = remote.profile->agent(QString::fromUtf8(run.agent));
         if (!agent || agent->runtimeProvider.isEmpty())
             continue;
-        RuntimeConnector *c = m_connectors.value(agent->runtimeProvider.toUtf8());
+        RuntimeConnector *c = remote.connectors.value(agent->runtimeProvider.toUtf8());
         if (!c || c->kind() != "a2a" || c->capabilities().dialect.isEmpty() || c->capabilities().list)
             continue;
         const QByteArray taskId = QJsonDocument::fromJson(run.externalIdsJson)
@@ -183,9 +242,9 @@ void RuntimeService::watchFromTelemetry(const std::vector<Run> &runs)
                                       .value(QLatin1String("a2a_task_id"))
                                       .toString()
                                       .toUtf8();
-        if (taskId.isEmpty() || m_watched.contains(taskId))
+        if (taskId.isEmpty() || remote.watched.contains(taskId))
             continue;
-        m_watched.insert(taskId);
+        remote.watched.insert(taskId);
         c->watchRun(taskId);
     }
 }

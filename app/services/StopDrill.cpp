@@ -1,6 +1,6 @@
 #include "app/services/StopDrill.h"
 
-#include "connectors/runtime/A2aConnector.h"
+#include "connectors/runtime/RuntimeConnector.h"
 #include "models/Store.h"
 
 #include <QElapsedTimer>
@@ -113,8 +113,7 @@ void StopDrill::startCanary(const QByteArray &agent, Phase phase, std::function<
     const AgentConfig *config = m_profile->agent(s(agent));
     const QByteArray provider = config->runtimeProvider.toUtf8();
     RuntimeConnector *connector = provider.isEmpty() || !m_runtimeFor ? nullptr : m_runtimeFor(provider);
-    auto *a2a = qobject_cast<A2aConnector *>(connector);
-    if (!a2a) {
+    if (!connector || !connector->canStartRuns()) {
         then({}, provider.isEmpty()
                      ? QStringLiteral("no run of the canary was in flight and it has no runtime: the runtime row stays "
                                       "unproven")
@@ -126,48 +125,48 @@ void StopDrill::startCanary(const QByteArray &agent, Phase phase, std::function<
     if (phase)
         phase(QStringLiteral("no run of the canary in flight: asking %1 to start one").arg(s(provider)));
     QPointer<StopDrill> self(this);
-    a2a->startTask(QStringLiteral("work %1").arg(kCanaryWorkMs),
-                   QJsonObject{{QStringLiteral("breaker_drill"), true}},
-                   [self, agent, provider, then](const Result<RuntimeRun> &started) {
-                       if (!self)
-                           return;
-                       if (!started.ok()) {
-                           then({}, QStringLiteral("%1 did not start a canary run (%2): the runtime layer will be "
-                                                   "verified only by asking it")
-                                        .arg(s(provider), started.error().message));
-                           return;
-                       }
-                       // Wait for the run to reach the Store (telemetry or the runtime's listing), so
-                       // the stop plans its cancel and proves it like any run's.
-                       const QByteArray task = started->externalId;
-                       auto clock = std::make_shared<QElapsedTimer>();
-                       clock->start();
-                       auto poll = std::make_shared<std::function<void()>>();
-                       *poll = [self, agent, provider, task, then, clock, poll] {
-                           if (!self)
-                               return;
-                           QByteArray run;
-                           if (self->hasRunInFlight(agent, &run)) {
-                               then(run, QStringLiteral("started canary run %1 (%2 task %3)")
-                                             .arg(s(run), s(provider), s(task)));
-                               *poll = nullptr; // break the cycle
-                               return;
-                           }
-                           if (clock->elapsed() > self->m_canaryWaitMs) {
-                               then({}, QStringLiteral("started %1 task %2, which Breaker had not seen after %3 ms: "
-                                                       "the stop asks the runtime for it")
-                                            .arg(s(provider), s(task),
-                                                 QString::number(clock->elapsed())));
-                               *poll = nullptr;
-                               return;
-                           }
-                           QTimer::singleShot(200, self, [poll] {
-                               if (*poll)
-                                   (*poll)();
-                           });
-                       };
-                       (*poll)();
-                   });
+    auto onStarted = [self, agent, provider, then](const Result<RuntimeRun> &started) {
+        if (!self)
+            return;
+        if (!started.ok()) {
+            then({}, QStringLiteral("%1 did not start a canary run (%2): the runtime layer will be "
+                                    "verified only by asking it")
+                         .arg(s(provider), started.error().message));
+            return;
+        }
+        // Wait for the run to reach the Store (telemetry or the runtime's listing), so
+        // the stop plans its cancel and proves it like any run's.
+        const QByteArray task = started->externalId;
+        auto clock = std::make_shared<QElapsedTimer>();
+        clock->start();
+        auto poll = std::make_shared<std::function<void()>>();
+        *poll = [self, agent, provider, task, then, clock, poll] {
+            if (!self)
+                return;
+            QByteArray run;
+            if (self->hasRunInFlight(agent, &run)) {
+                then(run, QStringLiteral("started canary run %1 (%2 task %3)")
+                              .arg(s(run), s(provider), s(task)));
+                *poll = nullptr; // break the cycle
+                return;
+            }
+            if (clock->elapsed() > self->m_canaryWaitMs) {
+                then({}, QStringLiteral("started %1 task %2, which Breaker had not seen after %3 ms: "
+                                        "the stop asks the runtime for it")
+                             .arg(s(provider), s(task),
+                                  QString::number(clock->elapsed())));
+                *poll = nullptr;
+                return;
+            }
+            QTimer::singleShot(200, self, [poll] {
+                if (*poll)
+                    (*poll)();
+            });
+        };
+        (*poll)();
+    };
+    connector->startRunWithMessage(QStringLiteral("work %1").arg(kCanaryWorkMs),
+                                   QJsonObject{{QStringLiteral("breaker_drill"), true}}, std::move(onStarted));
 }
 
 void StopDrill::stopAndRestore(const std::shared_ptr<DrillResult> &result, const QString &reason, Phase phase,

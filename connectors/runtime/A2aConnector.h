@@ -50,6 +50,11 @@ public:
     void startFollowing() override;
     void stopFollowing() override;
     void watchRun(const QByteArray &externalId) override;
+    bool canStartRuns() const override { return true; }
+    void startRunWithMessage(const QString &text, const QJsonObject &data, RuntimeCallback<RuntimeRun> done) override
+    {
+        startTask(text, data, std::move(done));
+    }
 
     // Test and tuning knobs.
     void setPollIntervalMs(int ms) { m_pollIntervalMs = ms; }

@@ -2,6 +2,7 @@
 
 #include "connectors/runtime/RuntimeTypes.h"
 
+#include <QJsonObject>
 #include <QObject>
 
 namespace Breaker {
@@ -38,6 +39,12 @@ public:
     // Answers the pending request of a run that waits for a person.
     virtual void answer(const QByteArray &externalId, const ApprovalAnswer &answer,
                         RuntimeCallback<RuntimeRun> done) = 0;
+
+    // Starts a new run (a message with a text part, plus a data part when `data` is not empty),
+    // without waiting for it to finish: drills start a canary run this way. Only runtimes whose
+    // canStartRuns() is true can; the others answer Invalid.
+    virtual bool canStartRuns() const { return false; }
+    virtual void startRunWithMessage(const QString &text, const QJsonObject &data, RuntimeCallback<RuntimeRun> done);
 
     // Live following: keeps every run the provider reports up to date through runUpdated(),
     // reconnecting with backoff when the provider goes away.
