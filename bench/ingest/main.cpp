@@ -1,7 +1,7 @@
 // bench_ingest: OTLP ingest from HTTP body to committed rows (docs/BENCHMARKS.md, "Ingest").
 //
 //   bench_ingest [--format json|proto] [--spans N] [--batch N] [--connections N]
-//                [--phases parse,store,e2e] [--dir DIR] [--seed N] [--sequential-ids]
+//                [--phases parse,store,e2e] [--dir DIR] [--seed N] [--sequential-ids] [--keep]
 //
 // One run measures, on the same pre-encoded bodies (GenAI traces of 5-20 spans, see
 // GenAiTraffic.h):
@@ -61,6 +61,7 @@ struct Options
     QString dir;
     quint64 seed = 20251127;
     bool sequentialIds = false;
+    bool keep = false;
 };
 
 [[noreturn]] void usage(const char *why)
@@ -68,7 +69,7 @@ struct Options
     std::fprintf(stderr,
                  "bench_ingest: %s\nusage: bench_ingest [--format json|proto] [--spans N] [--batch N]\n"
                  "                    [--connections N] [--phases parse,store,e2e] [--dir DIR] [--seed N]\n"
-                 "                    [--sequential-ids]\n",
+                 "                    [--sequential-ids] [--keep]\n",
                  why);
     std::exit(2);
 }
@@ -102,6 +103,8 @@ Options parseArgs(const QStringList &args)
             o.seed = value().toULongLong();
         } else if (a == QLatin1String("--sequential-ids")) {
             o.sequentialIds = true;
+        } else if (a == QLatin1String("--keep")) {
+            o.keep = true; // leave the Stores behind for a look with sqlite3
         } else {
             usage("unknown argument");
         }
@@ -501,6 +504,10 @@ int main(int argc, char **argv)
     if (!tmp.isValid()) {
         std::fprintf(stderr, "cannot create a temporary folder\n");
         return 1;
+    }
+    if (o.keep) {
+        tmp.setAutoRemove(false);
+        std::printf("keeping the Stores in %s\n", qPrintable(tmp.path()));
     }
 
     std::printf("bench_ingest: format %s, %lld spans, batches of %d, %d connections; %ld CPUs, load %s\n",

@@ -12,6 +12,7 @@
 // 3. Audit appends: appendAuditBatch() (one transaction and one fsync per batch) and
 //    appendAudit() (one per record), synchronous=FULL.
 #include "models/Store.h"
+#include "models/StoreSchema.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -210,12 +211,23 @@ void benchRaw(const QString &path, qint64 total, qint64 batchSize)
     sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16000",
                  nullptr, nullptr, nullptr);
     sqlite3_stmt *insert = nullptr;
-    sqlite3_prepare_v3(db,
-                       "INSERT INTO events (run_id, trace_id, span_id, parent_span_id, kind, name, "
-                       "start_ns, end_ns, status_code, attributes, input_tokens, output_tokens, "
-                       "cost_micros) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
-                       "ON CONFLICT (trace_id, span_id) DO NOTHING",
-                       -1, SQLITE_PREPARE_PERSISTENT, &insert, nullptr);
+    // The Store's own statement: ids as bytes, the same dedupe key (schema version 2).
+    if (sqlite3_prepare_v3(db,
+                           "INSERT INTO events (run_id, trace_id, span_id, parent_span_id, kind, name, "
+                           "start_ns, end_ns, status_code, attributes, input_tokens, output_tokens, "
+                           "cost_micros) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+                           "ON CONFLICT (run_id, start_ns, trace_id, span_id) DO NOTHING",
+                           -1, SQLITE_PREPARE_PERSISTENT, &insert, nullptr)
+        != SQLITE_OK) {
+        std::fprintf(stderr, "raw insert: %s\n", sqlite3_errmsg(db));
+        std::exit(1);
+    }
+    const auto bindId = [&insert](int index, const QByteArray &id, unsigned char (&buffer)[16]) {
+        if (const int n = StoreSchema::idToBytes(id, buffer); n > 0)
+            sqlite3_bind_blob(insert, index, buffer, n, SQLITE_STATIC);
+        else
+            sqlite3_bind_text(insert, index, id.constData(), int(id.size()), SQLITE_STATIC);
+    };
     double insertSeconds = 0;
     double insertCpu = 0;
     qint64 rows = 0;
@@ -231,9 +243,10 @@ void benchRaw(const QString &path, qint64 total, qint64 batchSize)
         for (const RunEvent &e : events) {
             const QByteArray kind = toWireName(e.kind);
             sqlite3_bind_text(insert, 1, e.runId.constData(), int(e.runId.size()), SQLITE_STATIC);
-            sqlite3_bind_text(insert, 2, e.traceId.constData(), int(e.traceId.size()), SQLITE_STATIC);
-            sqlite3_bind_text(insert, 3, e.spanId.constData(), int(e.spanId.size()), SQLITE_STATIC);
-            sqlite3_bind_text(insert, 4, e.parentSpanId.constData(), int(e.parentSpanId.size()), SQLITE_STATIC);
+            unsigned char traceBytes[16], spanBytes[16], parentBytes[16];
+            bindId(2, e.traceId, traceBytes);
+            bindId(3, e.spanId, spanBytes);
+            bindId(4, e.parentSpanId, parentBytes);
             sqlite3_bind_text(insert, 5, kind.constData(), int(kind.size()), SQLITE_STATIC);
             sqlite3_bind_text(insert, 6, e.name.constData(), int(e.name.size()), SQLITE_STATIC);
             sqlite3_bind_int64(insert, 7, e.startNs);
@@ -243,8 +256,12 @@ void benchRaw(const QString &path, qint64 total, qint64 batchSize)
             sqlite3_bind_int64(insert, 11, e.inputTokens);
             sqlite3_bind_int64(insert, 12, e.outputTokens);
             sqlite3_bind_int64(insert, 13, e.costMicros);
-            if (sqlite3_step(insert) == SQLITE_DONE)
+            if (const int rc = sqlite3_step(insert); rc == SQLITE_DONE) {
                 rows += sqlite3_changes(db);
+            } else {
+                std::fprintf(stderr, "raw insert: %s\n", sqlite3_errmsg(db));
+                std::exit(1);
+            }
             sqlite3_reset(insert);
         }
         sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
