@@ -48,7 +48,7 @@ RuntimeService::RuntimeService(RunMonitor *monitor, QObject *parent)
     m_host->moveToThread(m_thread);
     m_thread->start();
     if (m_monitor) {
-        // On the runtime thread, from the monitor's: no copy of the runs passes this thread.
+        // On the runtime thread, from the monitor's: no copy of the runs reaches the GUI thread.
         connect(m_monitor, &RunMonitor::runsCommitted, m_host,
                 [remote = m_remote](const std::vector<Run> &runs) { watchFromTelemetry(*remote, runs); });
     }

@@ -3,8 +3,12 @@
 // state, RPC with streaming and errors, cancel through the profile's stop_method, no
 // stop_method (skipped_not_configured), and the server killed: link Down with the close in
 // words, reconnect with backoff, no call hanging past its deadline.
+#include "app/services/PriceTable.h"
+#include "app/services/RunMonitor.h"
+#include "app/services/RuntimeService.h"
 #include "connectors/runtime/CloudflareAgentsConnector.h"
 #include "models/Profile.h"
+#include "models/Store.h"
 #include "tests/common/PeerProcess.h"
 
 #include <QElapsedTimer>
@@ -14,6 +18,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
 
@@ -65,6 +70,7 @@ private slots:
     void initTestCase();
     void cleanupTestCase();
     void connectAndState();
+    void followThroughTheRuntimeService();
     void rpc();
     void cancelThroughStopMethod();
     void noStopMethod();
@@ -172,6 +178,47 @@ void tst_CloudflarePeer::connectAndState()
     QCOMPARE(missing.error().kind, Error::Kind::Unavailable);
     QVERIFY2(missing.error().message.contains(QLatin1String("could not connect")), qPrintable(msg(missing.error())));
     cf.stopFollowing();
+}
+
+void tst_CloudflarePeer::followThroughTheRuntimeService()
+{
+    // As the engine runs it: the connector (its WebSockets) on the RuntimeService's own thread,
+    // the instance's state into a RunMonitor on this one, bound to the profile's agent by its
+    // selector; the stop switch's handle a proxy that answers here.
+    QTemporaryDir dir;
+    auto store = Store::open(dir.filePath(QStringLiteral("t.db")));
+    QVERIFY2(store.ok(), qPrintable(store.ok() ? QString() : msg(store.error())));
+    RunMonitor monitor(store.value(), PriceTable::builtin());
+    Profile profile;
+    profile.providers.push_back(provider(QStringLiteral("cf"), QStringLiteral("stop")));
+    AgentConfig agent;
+    agent.name = QStringLiteral("worker");
+    agent.runtimeProvider = QStringLiteral("cf");
+    agent.runtimeAgent = QStringLiteral("WorkAgent/it-service");
+    profile.agents.push_back(agent);
+    RuntimeService runtime(&monitor);
+    runtime.applyProfile(profile);
+    RuntimeConnector *handle = runtime.connector("cf");
+    QVERIFY(handle);
+    QVERIFY(!qobject_cast<CloudflareAgentsConnector *>(handle));
+    QTRY_COMPARE_WITH_TIMEOUT(handle->linkState(), RuntimeConnector::LinkState::Connected, 20000);
+
+    const QByteArray key = "cloudflare-agents:work-agent/it-service";
+    auto stored = [&]() -> std::optional<Run> {
+        auto id = store.value()->runIdForKey(key);
+        if (!id.ok() || !id.value())
+            return std::nullopt;
+        auto run = store.value()->run(*id.value());
+        return run.ok() ? run.value() : std::nullopt;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(stored().has_value(), 20000);
+    QCOMPARE(stored()->agent, QByteArray("worker"));
+    QVERIFY(stored()->agentBound);
+
+    auto run = await<RuntimeRun>([&](auto cb) { handle->getRun("work-agent/it-service", cb); });
+    QVERIFY2(run.ok(), qPrintable(run.ok() ? QString() : msg(run.error())));
+    QCOMPARE(run->key, key);
+    QVERIFY(handle->capabilities().follow);
 }
 
 void tst_CloudflarePeer::rpc()

@@ -3,9 +3,13 @@
 // discover, list, follow, find the interrupt (run `success`, thread `interrupted`), answer it
 // (approve, edit, deny; the graph then completes), cancel a running run and read it back,
 // rollback, a vanished run, the server killed mid-stream, and no hang past the deadlines.
+#include "app/services/PriceTable.h"
+#include "app/services/RunMonitor.h"
+#include "app/services/RuntimeService.h"
 #include "connectors/net/HttpClient.h"
 #include "connectors/runtime/LangGraphConnector.h"
 #include "models/Profile.h"
+#include "models/Store.h"
 #include "tests/common/PeerProcess.h"
 
 #include <QDir>
@@ -15,6 +19,7 @@
 #include <QJsonDocument>
 #include <QSignalSpy>
 #include <QTcpServer>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
 
@@ -82,6 +87,7 @@ private slots:
     void rollbackRunning();
     void vanishedRun();
     void follow();
+    void followThroughTheRuntimeService();
     void providerDownAtStart();
     void serverKilledMidStream(); // last: it stops the peer
 
@@ -440,6 +446,63 @@ void tst_LangGraphPeer::follow()
     QTest::qWait(1500);
     QCOMPARE(reportsOf(), settled);
     lg.stopFollowing();
+}
+
+void tst_LangGraphPeer::followThroughTheRuntimeService()
+{
+    // As the engine runs it: the connector on the RuntimeService's own thread, its updates into
+    // a RunMonitor on this one, bound to the profile's agent; the stop switch's handle a proxy.
+    QTemporaryDir dir;
+    auto store = Store::open(dir.filePath(QStringLiteral("t.db")));
+    QVERIFY2(store.ok(), qPrintable(msg(store)));
+    RunMonitor monitor(store.value(), PriceTable::builtin());
+    Profile profile;
+    profile.providers.push_back(providerFor(m_origin));
+    AgentConfig agent;
+    agent.name = QStringLiteral("planner");
+    agent.runtimeProvider = QStringLiteral("lg");
+    profile.agents.push_back(agent);
+    RuntimeService runtime(&monitor);
+    runtime.applyProfile(profile);
+    RuntimeConnector *handle = runtime.connector("lg");
+    QVERIFY(handle);
+    QVERIFY(!qobject_cast<LangGraphConnector *>(handle)); // a proxy: the connector lives elsewhere
+    QTRY_COMPARE_WITH_TIMEOUT(handle->linkState(), RuntimeConnector::LinkState::Connected, 15000);
+
+    LangGraphConnector other(providerFor(m_origin), {});
+    auto started = await<RuntimeRun>([&](auto cb) {
+        other.startRun("agent", json(R"({"mode":"slow","steps":2,"delay_ms":200})"), cb);
+    });
+    QVERIFY2(started.ok(), qPrintable(msg(started)));
+    // The monitor's key for a LangGraph run (ARCHITECTURE.md, run correlation).
+    const QByteArray key = "langgraph:" + started->externalId;
+    auto stored = [&]() -> std::optional<Run> {
+        auto id = store.value()->runIdForKey(key);
+        if (!id.ok() || !id.value())
+            return std::nullopt;
+        auto run = store.value()->run(*id.value());
+        return run.ok() ? run.value() : std::nullopt;
+    };
+    auto describe = [&] {
+        QStringList out;
+        if (auto runs = store.value()->runs(RunQuery{}); runs.ok()) {
+            for (const Run &r : runs.value())
+                out << QStringLiteral("%1 %2 %3").arg(QString::fromUtf8(r.id), QString::fromUtf8(r.agent),
+                                                      QString::fromUtf8(toWireName(r.status)));
+        }
+        return out.join(QStringLiteral("; "));
+    };
+    QTRY_VERIFY2_WITH_TIMEOUT(stored() && stored()->status == RunStatus::Completed,
+                              qPrintable(QStringLiteral("%1 not completed in: %2").arg(QString::fromUtf8(key), describe())),
+                              20000);
+    QCOMPARE(stored()->agent, QByteArray("planner"));
+    QVERIFY(stored()->agentBound);
+
+    // The proxy answers on this thread, in the connector's words.
+    auto read = await<RuntimeRun>([&](auto cb) { handle->getRun(started->externalId, cb); });
+    QVERIFY2(read.ok(), qPrintable(msg(read)));
+    QCOMPARE(read->status, RunStatus::Completed);
+    QVERIFY(handle->capabilities().list);
 }
 
 void tst_LangGraphPeer::providerDownAtStart()
