@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -243,6 +244,14 @@ template<typename Out> void appendJsonDoubleTo(Out &out, double v)
     } else {
         char buf[32];
         auto res = std::to_chars(buf, buf + sizeof buf, v);
+        // The shortest form of an integral value past 64 bits is digits alone
+        // ("-295147905179352825856"): valid JSON, but parsers that keep integers in 64 bits refuse
+        // it (simdjson: BIGINT_ERROR; fuzz_otlp_proto found it). With an exponent every parser
+        // reads it as the double it is.
+        if (std::fabs(v) >= 9223372036854775808.0 && std::find_if(buf, res.ptr, [](char c) {
+                                                          return c == '.' || c == 'e';
+                                                      }) == res.ptr)
+            res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
         out.append(buf, res.ptr - buf);
     }
 }

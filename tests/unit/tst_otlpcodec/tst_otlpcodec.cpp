@@ -1,4 +1,5 @@
 #include "connectors/observability/OtlpCodec.h"
+#include "connectors/observability/SpanBuilder.h"
 
 #include <QFile>
 #include <QTest>
@@ -132,6 +133,9 @@ private slots:
     void idsAreCaseInsensitiveAndZeroParentIsRoot();
     void valueTypes_data();
     void valueTypes();
+    void doublesEveryParserReads_data();
+    void doublesEveryParserReads();
+    void hugeDoubleAttributeStaysJson();
     void deprecatedNames();
     void protoDeprecatedNames();
     void redaction();
@@ -613,6 +617,44 @@ void tst_OtlpCodec::valueTypes()
         QCOMPARE(r.spans[0].events[0].timeNs, Q_INT64_C(1795665566993000001));
         QCOMPARE(r.spans[0].events[0].attributesJson, QByteArray(R"({"tool":"get_weather"})"));
     }
+}
+
+void tst_OtlpCodec::doublesEveryParserReads_data()
+{
+    QTest::addColumn<double>("value");
+    QTest::addColumn<QByteArray>("json");
+    QTest::newRow("fraction") << 0.25 << QByteArray("0.25");
+    QTest::newRow("integral, small") << 120.0 << QByteArray("120");
+    QTest::newRow("integral, 2^53 + 2") << 9007199254740994.0 << QByteArray("9007199254740994");
+    QTest::newRow("negative zero") << -0.0 << QByteArray("-0");
+    QTest::newRow("large exponent") << 1e300 << QByteArray("1e+300");
+    // Past 64 bits the shortest form is digits alone, which 64-bit integer parsers refuse.
+    QTest::newRow("-2^68") << -295147905179352825856.0 << QByteArray("-2.9514790517935283e+20");
+    QTest::newRow("2^64") << 18446744073709551616.0 << QByteArray("1.8446744073709552e+19");
+    QTest::newRow("2^63") << 9223372036854775808.0 << QByteArray("9.223372036854776e+18");
+    QTest::newRow("just under 2^63") << 9223372036854774784.0 << QByteArray("9223372036854774784");
+}
+
+void tst_OtlpCodec::doublesEveryParserReads()
+{
+    QFETCH(double, value);
+    QFETCH(QByteArray, json);
+    QByteArray out;
+    appendJsonDouble(out, value);
+    QCOMPARE(out, json);
+}
+
+void tst_OtlpCodec::hugeDoubleAttributeStaysJson()
+{
+    // The input fuzz_otlp_proto found (tests/fuzz/corpus/otlp_proto/bigint-double), reduced to
+    // its point: a doubleValue of -2^68, decoded from JSON too.
+    const QByteArray body = R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c",
+        "spanId":"eee19b7ec3c1b174","name":"n","startTimeUnixNano":"1","endTimeUnixNano":"2",
+        "attributes":[{"key":"d","value":{"doubleValue":-2.9514790517935283e20}}]}]}]}]})";
+    const DecodeResult r = decodeJson(body);
+    QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
+    QCOMPARE(r.spans.size(), size_t(1));
+    QCOMPARE(r.spans[0].attributesJson, QByteArray(R"({"d":-2.9514790517935283e+20})"));
 }
 
 // --- GenAI conventions -------------------------------------------------------------------
