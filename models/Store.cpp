@@ -12,9 +12,12 @@
 #include <QHash>
 #include <QSet>
 #include <QStandardPaths>
+#include <QSysInfo>
 
 #include <sqlite3.h>
 
+#include <cerrno>
+#include <csignal>
 #include <fcntl.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -181,6 +184,29 @@ constexpr const char kAuditLastContaining[] =
 constexpr const char kSelectStopProofs[] =
     "SELECT agent, layer, provider, outcome, ms, at_ms, drill, detail, proven_at_ms, proven_ms, proven_drill, "
     "proven_provider FROM stop_proofs WHERE ?1 = '' OR agent = ?1 ORDER BY agent, layer";
+
+constexpr const char kSelectStopClaim[] =
+    "SELECT scope, operation, pid, host, actor, started_ms, audit_seq FROM stops_in_flight WHERE scope = ?1";
+constexpr const char kUpsertStopClaim[] =
+    "INSERT INTO stops_in_flight (scope, operation, pid, host, actor, started_ms, audit_seq) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT coalesce(max(seq), 0) FROM audit)) "
+    "ON CONFLICT (scope) DO UPDATE SET operation = excluded.operation, pid = excluded.pid, host = excluded.host, "
+    "actor = excluded.actor, started_ms = excluded.started_ms, audit_seq = excluded.audit_seq "
+    "RETURNING audit_seq";
+constexpr const char kDeleteStopClaim[] = "DELETE FROM stops_in_flight WHERE scope = ?1 AND operation = ?2";
+
+StopClaim readStopClaim(const SqliteQuery &q)
+{
+    StopClaim c;
+    c.scope = q.text(0);
+    c.operation = q.text(1);
+    c.pid = q.int64(2);
+    c.host = q.text(3);
+    c.actor = QString::fromUtf8(q.text(4));
+    c.startedMs = q.int64(5);
+    c.auditSeq = q.int64(6);
+    return c;
+}
 
 constexpr const char kDeleteOldEvents[] = "DELETE FROM events WHERE max(start_ns, end_ns) < ?1";
 constexpr const char kDeleteOldRunKeys[] =
@@ -1553,6 +1579,109 @@ Result<std::vector<StopProof>> Store::stopProofs(QByteArrayView agent)
     if (rc != SQLITE_DONE)
         return (*db)->error(rc, QStringLiteral("reading the stop proofs"));
     return proofs;
+}
+
+bool Store::holderAlive(const StopClaim &claim)
+{
+    if (claim.host != QSysInfo::machineHostName().toUtf8())
+        return true; // another machine's process cannot be asked; its claim ages out instead
+    if (claim.pid <= 0)
+        return false;
+    // Signal 0 checks that the process exists; EPERM means it does, run by another user.
+    return ::kill(pid_t(claim.pid), 0) == 0 || errno == EPERM;
+}
+
+Result<StopClaim> Store::claimStop(const StopClaim &claim, qint64 staleAfterMs, std::optional<StopClaim> *takenOver)
+{
+    if (takenOver)
+        takenOver->reset();
+    if (claim.scope.isEmpty() || claim.operation.isEmpty())
+        return makeError(Error::Kind::Invalid, QStringLiteral("a stop claim without a scope or an operation"), d->m_path);
+    return d->runOnWriter<StopClaim>([&](SqliteConnection &db) -> Result<StopClaim> {
+        if (auto r = db.exec("BEGIN IMMEDIATE"); !r)
+            return r.error();
+        auto fail = [&db](Error e) -> Result<StopClaim> {
+            db.rollbackIfOpen();
+            return e;
+        };
+        auto select = db.statement(kSelectStopClaim);
+        if (!select)
+            return fail(select.error());
+        std::optional<StopClaim> holder;
+        {
+            SqliteQuery q(*select);
+            q.bind(1, claim.scope);
+            const int rc = q.step();
+            if (rc == SQLITE_ROW)
+                holder = readStopClaim(q);
+            else if (rc != SQLITE_DONE)
+                return fail(db.error(rc, QStringLiteral("reading the stops in flight")));
+        }
+        if (holder && holder->operation != claim.operation) {
+            const bool young = claim.startedMs - holder->startedMs < staleAfterMs;
+            if (young && holderAlive(*holder)) {
+                db.rollbackIfOpen();
+                return *holder;
+            }
+            if (takenOver)
+                *takenOver = holder;
+        }
+        auto upsert = db.statement(kUpsertStopClaim);
+        if (!upsert)
+            return fail(upsert.error());
+        StopClaim mine = claim;
+        {
+            SqliteQuery q(*upsert);
+            q.bind(1, claim.scope);
+            q.bind(2, claim.operation);
+            q.bind(3, claim.pid);
+            q.bind(4, claim.host);
+            q.bind(5, claim.actor.toUtf8());
+            q.bind(6, claim.startedMs);
+            const int rc = q.step();
+            if (rc != SQLITE_ROW)
+                return fail(db.error(rc, QStringLiteral("claiming the stop of %1").arg(QString::fromUtf8(claim.scope))));
+            mine.auditSeq = q.int64(0);
+            if (const int end = q.step(); end != SQLITE_DONE)
+                return fail(db.error(end, QStringLiteral("claiming the stop of %1").arg(QString::fromUtf8(claim.scope))));
+        }
+        if (auto r = db.exec("COMMIT"); !r)
+            return fail(r.error());
+        return mine;
+    });
+}
+
+Result<void> Store::releaseStop(QByteArrayView scope, QByteArrayView operation)
+{
+    return d->runOnWriter<void>([&](SqliteConnection &db) -> Result<void> {
+        auto stmt = db.statement(kDeleteStopClaim);
+        if (!stmt)
+            return stmt.error();
+        SqliteQuery q(*stmt);
+        q.bind(1, scope);
+        q.bind(2, operation);
+        if (const int rc = q.step(); rc != SQLITE_DONE)
+            return db.error(rc, QStringLiteral("releasing the stop of %1").arg(QString::fromUtf8(scope)));
+        return {};
+    });
+}
+
+Result<std::optional<StopClaim>> Store::stopClaim(QByteArrayView scope)
+{
+    auto db = d->reader();
+    if (!db)
+        return db.error();
+    auto stmt = (*db)->statement(kSelectStopClaim);
+    if (!stmt)
+        return stmt.error();
+    SqliteQuery q(*stmt);
+    q.bind(1, scope);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW)
+        return std::optional<StopClaim>(readStopClaim(q));
+    if (rc != SQLITE_DONE)
+        return (*db)->error(rc, QStringLiteral("reading the stops in flight"));
+    return std::optional<StopClaim>();
 }
 
 Result<void> Store::addAuditCheckpoint(const AuditCheckpoint &checkpoint)

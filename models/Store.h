@@ -138,6 +138,20 @@ public:
     Result<void> recordStopProofs(const std::vector<StopProof> &attempts);
     // One agent's rows, or every agent's when `agent` is empty; ordered by agent, layer.
     Result<std::vector<StopProof>> stopProofs(QByteArrayView agent = {});
+    // Stops in flight across processes (schema version 4; DESIGN.md section 9). claimStop()
+    // takes `claim.scope` for `claim` and answers `claim` with its auditSeq filled in, unless a
+    // live holder has it: then it answers the holder's claim (another operation). A holder is
+    // live when its process still runs on this host and its claim is younger than
+    // `staleAfterMs`; a claim that is not live is taken over and handed back in `takenOver`.
+    // Through the writer thread, in one BEGIN IMMEDIATE transaction; durable when it returns.
+    Result<StopClaim> claimStop(const StopClaim &claim, qint64 staleAfterMs,
+                                std::optional<StopClaim> *takenOver = nullptr);
+    // Deletes the claim of `scope` if `operation` still holds it.
+    Result<void> releaseStop(QByteArrayView scope, QByteArrayView operation);
+    Result<std::optional<StopClaim>> stopClaim(QByteArrayView scope);
+    // Whether the process that made `claim` still runs (on another host: assumed to).
+    static bool holderAlive(const StopClaim &claim);
+
     // The newest audit record whose line holds `needle` (e.g. "\"action\":\"audit.exported\""),
     // searched from the head backwards.
     Result<std::optional<AuditRecord>> lastAuditRecordContaining(QByteArrayView needle);

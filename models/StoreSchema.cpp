@@ -185,8 +185,27 @@ CREATE TABLE stop_proofs (
 );
 )SQL";
 
+// Version 3 → 4: stops in flight, seen by every process that opens the Store (DESIGN.md
+// section 9: "a second stop of a scope that is being stopped joins the first"). One row per scope
+// being stopped or resumed ("stop:agent:refund-agent"), written when the stop starts and deleted
+// when its result is in the audit trail. The holder is named by process id and host so that a
+// claim left by a process that died can be told from a live one; audit_seq is the trail's head
+// when the claim was made, so a process that joins reads the result from the records after it.
+constexpr const char kMigration4[] = R"SQL(
+CREATE TABLE stops_in_flight (
+    scope TEXT PRIMARY KEY,
+    operation TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    actor TEXT NOT NULL DEFAULT '',
+    started_ms INTEGER NOT NULL,
+    audit_seq INTEGER NOT NULL
+) WITHOUT ROWID;
+)SQL";
+
 // migrations[n] takes the schema from version n to n + 1.
-constexpr std::array<const char *, kCurrentVersion> kMigrations{kMigration1, kMigration2, kMigration3};
+constexpr std::array<const char *, kCurrentVersion> kMigrations{kMigration1, kMigration2, kMigration3,
+                                                                kMigration4};
 
 // Value of a lowercase hex digit, or -1 (upper case too: it would not read back as the same
 // text). A table, because branches on random hex digits mispredict about every other one.

@@ -240,9 +240,11 @@ void StopDialog::finished(const StopOutcome &outcome)
         text += QStringLiteral("<br>") + n.toHtmlEscaped();
     m_status->setTextFormat(Qt::RichText);
     m_status->setText(text);
-    // When the plan changed since the preview (a run ended, a card was added), the outcome's rows
-    // are the truth: show them all.
-    if (!m_running && outcome.rows.size() != size_t(m_table->rowCount()) && !outcome.rows.empty()) {
+    // When the plan changed since the preview (a run ended, a card was added), or the stop joined
+    // one that another process carried out (no row came as progress), the outcome's rows are the
+    // truth: show them all.
+    if (!m_running && !outcome.rows.empty()
+        && (outcome.joined || outcome.rows.size() != size_t(m_table->rowCount()))) {
         m_table->setRowCount(0);
         for (const StopLayerResult &r : outcome.rows) {
             const int row = m_table->rowCount();

@@ -9,6 +9,7 @@
 #include "models/ControlMap.h"
 #include "models/Store.h"
 
+#include <QDateTime>
 #include <QEventLoop>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -265,8 +266,23 @@ int runStopOrResume(Context &ctx, bool resume)
                         {QStringLiteral("ms"), outcome->ms}};
         if (!outcome->notes.isEmpty())
             doc.insert(QStringLiteral("notes"), QJsonArray::fromStringList(outcome->notes));
+        if (const std::optional<StopClaim> &j = outcome->joined) {
+            // Another process was stopping the same scope: this command joined it, and the
+            // rows and the verdict are that stop's; "reason" stays the one this command was given.
+            doc.insert(QStringLiteral("joined"),
+                       QJsonObject{{QStringLiteral("operation"), QString::fromUtf8(j->operation)},
+                                   {QStringLiteral("pid"), j->pid},
+                                   {QStringLiteral("host"), QString::fromUtf8(j->host)},
+                                   {QStringLiteral("actor"), j->actor},
+                                   {QStringLiteral("started"), QDateTime::fromMSecsSinceEpoch(j->startedMs)
+                                                                   .toUTC()
+                                                                   .toString(Qt::ISODateWithMs)},
+                                   {QStringLiteral("reason"), outcome->reason}});
+        }
         ctx.printJson(QJsonDocument(doc));
     } else {
+        if (outcome->joined)
+            printRows(ctx, outcome->rows); // no row came as progress: they are the other stop's
         for (const QString &n : outcome->notes)
             ctx.out(QStringLiteral("  note: ") + n);
         QStringList notVerified;

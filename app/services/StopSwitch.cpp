@@ -8,7 +8,10 @@
 
 #include <algorithm>
 
+#include <QCoreApplication>
 #include <QDateTime>
+#include <QJsonDocument>
+#include <QSysInfo>
 #include <QElapsedTimer>
 #include <QJsonObject>
 #include <QPointer>
@@ -156,7 +159,35 @@ struct StopSwitch::Running
     int pending = 0;
     QJsonArray released;
     QStringList notes;
+    bool claimed = false;              // this process holds the scope's claim in the Store
+    std::optional<StopClaim> joined;   // the other process's stop this one waits for
+    QTimer *poll = nullptr;            // while joined: looks for its result
+    QElapsedTimer joinedFor;
+    bool takeOver = false;             // the stop joined is past every deadline: claim it anyway
 };
+
+StopSwitch::~StopSwitch()
+{
+    // A stop cut short by the process ending must not leave a claim that others would join until
+    // it goes stale (a claim of a process that exited is taken over at once anyway).
+    for (const auto &running : std::as_const(m_running))
+        if (running->claimed)
+            if (auto r = m_store->releaseStop(runningKey(*running), running->operationKey); !r.ok())
+                qCWarning(lcRuntime) << "stop claim not released:" << r.error().message;
+}
+
+int StopSwitch::guardMsFor(const PlannedAction &a) const
+{
+    if (const ProviderConfig *p = m_profile ? m_profile->provider(s(a.row.provider)) : nullptr;
+        p && p->timeoutS && a.row.layer != "runtime")
+        return int(*p->timeoutS * 2000) + 2000;
+    return m_deadlines.actMs + m_deadlines.verifyMs + m_settleMs + 2000;
+}
+
+QByteArray StopSwitch::runningKey(const Running &running)
+{
+    return (running.resume ? "resume:" : "stop:") + running.plan.scope.key();
+}
 
 StopSwitch::StopSwitch(std::shared_ptr<Store> store, std::optional<Profile> profile,
                        RuntimeStop::ConnectorFor runtimeFor, LayerFor layerFor, QObject *parent)
@@ -489,16 +520,24 @@ void StopSwitch::start(const StopPlan &plan, const QString &reason, bool resume,
     running->reason = reason.trimmed();
     running->resume = resume;
     running->actor = currentOperator(m_profile);
-    running->operationKey = QUuid::createUuid().toByteArray(QUuid::WithoutBraces);
     running->results.resize(plan.actions.size());
     running->progress.push_back(std::move(progress));
     running->done.push_back(std::move(done));
     running->clock.start();
     running->startedAtMs = QDateTime::currentMSecsSinceEpoch();
-    running->pending = int(plan.actions.size());
     if (resume)
         running->notes << QStringLiteral("a revoked token stays revoked: the agent needs a new grant from its "
                                          "identity provider");
+    begin(running);
+}
+
+void StopSwitch::begin(const std::shared_ptr<Running> &running)
+{
+    const StopPlan &plan = running->plan;
+    const bool resume = running->resume;
+    const QByteArray key = runningKey(*running);
+    running->operationKey = QUuid::createUuid().toByteArray(QUuid::WithoutBraces);
+    running->pending = int(plan.actions.size());
 
     auto failAll = [&](const QString &why) {
         StopOutcome o;
@@ -511,6 +550,7 @@ void StopSwitch::start(const StopPlan &plan, const QString &reason, bool resume,
             r.detail = why;
             o.rows.push_back(r);
         }
+        o.notes = running->notes;
         o.notes << why;
         for (auto &d : running->done)
             if (d)
@@ -519,6 +559,34 @@ void StopSwitch::start(const StopPlan &plan, const QString &reason, bool resume,
     if (running->reason.isEmpty()) {
         failAll(QStringLiteral("not attempted: a reason is required"));
         return;
+    }
+
+    // Another process may be stopping the same scope: then this stop joins it (DESIGN.md
+    // section 9). The claim is taken before the intent is written, so that of two processes
+    // starting together exactly one acts.
+    StopClaim mine;
+    mine.scope = key;
+    mine.operation = running->operationKey;
+    mine.pid = QCoreApplication::applicationPid();
+    mine.host = QSysInfo::machineHostName().toUtf8();
+    mine.actor = running->actor.id;
+    mine.startedMs = QDateTime::currentMSecsSinceEpoch();
+    std::optional<StopClaim> takenOver;
+    if (auto claim = m_store->claimStop(mine, running->takeOver ? 0 : m_claimStaleMs, &takenOver); !claim.ok()) {
+        // The stop goes ahead: bookkeeping must never keep an operator from stopping an agent.
+        running->notes << QStringLiteral("WARNING: could not check whether another process is stopping the same "
+                                         "scope (%1): two stops may act at once")
+                              .arg(claim.error().message);
+    } else if (claim->operation != mine.operation) {
+        join(running, claim.value());
+        return;
+    } else {
+        running->claimed = true;
+        if (takenOver)
+            running->notes << QStringLiteral("a stop of the same scope by %1 (process %2 on %3, started %4) never "
+                                             "finished: this stop took over")
+                                  .arg(takenOver->actor, QString::number(takenOver->pid), s(takenOver->host),
+                                       QDateTime::fromMSecsSinceEpoch(takenOver->startedMs).toUTC().toString(Qt::ISODate));
     }
 
     // The intent, with the plan exactly as it will be carried out, is durable first.
@@ -549,6 +617,8 @@ void StopSwitch::start(const StopPlan &plan, const QString &reason, bool resume,
         {QStringLiteral("drill"), plan.drill},
         {QStringLiteral("actions"), actions}};
     if (auto a = m_store->appendAudit(intent); !a.ok()) {
+        if (running->claimed)
+            (void)m_store->releaseStop(key, running->operationKey);
         failAll(QStringLiteral("not attempted: the audit trail could not record the intent: %1").arg(a.error().message));
         return;
     }
@@ -564,11 +634,7 @@ void StopSwitch::start(const StopPlan &plan, const QString &reason, bool resume,
         return;
     }
     for (int i = 0; i < int(plan.actions.size()); ++i) {
-        int guardMs = m_deadlines.actMs + m_deadlines.verifyMs + m_settleMs + 2000;
-        const PlannedAction &a = plan.actions[size_t(i)];
-        if (const ProviderConfig *p = m_profile ? m_profile->provider(s(a.row.provider)) : nullptr;
-            p && p->timeoutS && a.row.layer != "runtime")
-            guardMs = int(*p->timeoutS * 2000) + 2000;
+        const int guardMs = guardMsFor(plan.actions[size_t(i)]);
         QTimer::singleShot(guardMs, this, [this, running, i, guardMs] {
             if (running->results[size_t(i)])
                 return;
@@ -637,8 +703,10 @@ void StopSwitch::runAction(const std::shared_ptr<Running> &running, int index)
                 e.target.layer = QStringLiteral("runtime");
                 e.reason = running->reason;
                 e.outcome = outcome;
-                if (!r.ok())
-                    e.detail = QJsonObject{{QStringLiteral("detail"), r.error().message}};
+                // The operation key lets a stop that joined this one (another process) report it.
+                e.detail = QJsonObject{{QStringLiteral("operation"), s(running->operationKey)},
+                                       {QStringLiteral("detail"), r.ok() ? QStringLiteral("sent as a deny")
+                                                                         : r.error().message}};
                 if (auto w = self->m_store->appendAudit(e); !w.ok())
                     qCWarning(lcRuntime) << "approval release not audited:" << w.error().message;
                 cancel();
@@ -886,7 +954,15 @@ void StopSwitch::finishAction(const std::shared_ptr<Running> &running, int index
                            .arg(r.error().message);
     }
 
-    m_running.remove((running->resume ? "resume:" : "stop:") + running->plan.scope.key());
+    // Released after the result is in the trail: a process that joined reads it from there.
+    if (running->claimed) {
+        if (auto r = m_store->releaseStop(runningKey(*running), running->operationKey); !r.ok())
+            o.notes << QStringLiteral("WARNING: the stop's claim could not be released (another process's stop of "
+                                      "the same scope will take it over): %1")
+                           .arg(r.error().message);
+        running->claimed = false;
+    }
+    m_running.remove(runningKey(*running));
     if (!running->resume)
         emit stopFinished(o, running->plan.agents);
     else
@@ -894,6 +970,135 @@ void StopSwitch::finishAction(const std::shared_ptr<Running> &running, int index
     for (const Done &d : running->done)
         if (d)
             d(o);
+}
+
+void StopSwitch::join(const std::shared_ptr<Running> &running, const StopClaim &holder)
+{
+    running->joined = holder;
+    running->joinedFor.start();
+    m_running.insert(runningKey(*running), running); // stops of this process join this one
+    qCInfo(lcRuntime) << "a stop of" << runningKey(*running) << "joins operation" << holder.operation << "of process"
+                      << holder.pid;
+    running->poll = new QTimer(this);
+    running->poll->setInterval(m_joinPollMs);
+    connect(running->poll, &QTimer::timeout, this, [this, running] { pollJoined(running); });
+    running->poll->start();
+}
+
+void StopSwitch::pollJoined(const std::shared_ptr<Running> &running)
+{
+    const StopClaim holder = *running->joined;
+    auto current = m_store->stopClaim(holder.scope);
+    if (!current.ok()) {
+        qCWarning(lcRuntime) << "reading the stops in flight:" << current.error().message;
+        return; // the next tick asks again
+    }
+    const bool held = current.value() && current.value()->operation == holder.operation;
+    // Every action of a stop ends within its guard; a holder that is alive but still holds the
+    // scope well past the longest guard is hung, and the agent is still not contained.
+    int waitMs = m_joinSlackMs;
+    for (const PlannedAction &a : running->plan.actions)
+        waitMs = std::max(waitMs, guardMsFor(a) + m_joinSlackMs);
+    const bool hung = running->joinedFor.elapsed() > waitMs;
+    if (held && !hung && Store::holderAlive(holder)
+        && QDateTime::currentMSecsSinceEpoch() - holder.startedMs < m_claimStaleMs)
+        return;
+    running->poll->stop();
+    running->poll->deleteLater();
+    running->poll = nullptr;
+    m_running.remove(runningKey(*running));
+    if (!held) {
+        if (std::optional<StopOutcome> o = joinedOutcome(*running)) {
+            if (!running->resume)
+                emit stopFinished(*o, running->plan.agents);
+            else
+                emit resumeFinished(*o, running->plan.agents);
+            for (const Done &d : running->done)
+                if (d)
+                    d(*o);
+            return;
+        }
+    }
+    // The stop this one waited for ended without a result in the trail (its process died, or it
+    // ran past the time a claim stays live): this one is carried out after all.
+    running->notes << (held && hung ? QStringLiteral("the stop of the same scope that %1 started (process %2, %3) "
+                                                     "gave no result within %4 ms, past every deadline: this stop "
+                                                     "was carried out instead")
+                                          .arg(holder.actor, QString::number(holder.pid),
+                                               QDateTime::fromMSecsSinceEpoch(holder.startedMs).toUTC().toString(Qt::ISODate))
+                                          .arg(waitMs)
+                                    : QStringLiteral("the stop of the same scope that %1 started (process %2, %3) "
+                                                     "ended without a result: this stop was carried out instead")
+                                          .arg(holder.actor, QString::number(holder.pid),
+                                               QDateTime::fromMSecsSinceEpoch(holder.startedMs).toUTC().toString(Qt::ISODate)));
+    running->takeOver = held && hung;
+    running->joined.reset();
+    begin(running);
+}
+
+std::optional<StopOutcome> StopSwitch::joinedOutcome(const Running &running) const
+{
+    const StopClaim &holder = *running.joined;
+    auto head = m_store->auditHead();
+    if (!head.ok() || !head.value())
+        return std::nullopt;
+    auto records = m_store->auditRecords(holder.auditSeq + 1, head.value()->seq);
+    if (!records.ok()) {
+        qCWarning(lcRuntime) << "reading the joined stop's result:" << records.error().message;
+        return std::nullopt;
+    }
+    const QString prefix = running.resume ? QStringLiteral("resume") : QStringLiteral("stop");
+    const QString operation = s(holder.operation);
+    StopOutcome o;
+    o.scope = running.plan.scope;
+    o.startedAtMs = holder.startedMs;
+    o.joined = holder;
+    bool completed = false;
+    for (const AuditRecord &record : records.value()) {
+        if (!record.line.contains(holder.operation))
+            continue;
+        const QJsonObject r = QJsonDocument::fromJson(record.line).object();
+        const QJsonObject detail = r.value(QStringLiteral("detail")).toObject();
+        if (detail.value(QStringLiteral("operation")).toString() != operation)
+            continue;
+        const QString action = r.value(QStringLiteral("action")).toString();
+        const QJsonObject target = r.value(QStringLiteral("target")).toObject();
+        if (action == prefix + QStringLiteral(".requested")) {
+            o.reason = r.value(QStringLiteral("reason")).toString();
+        } else if (action == prefix + QStringLiteral(".layer")) {
+            StopLayerResult row;
+            row.layer = target.value(QStringLiteral("layer")).toString().toUtf8();
+            row.agent = target.value(QStringLiteral("agent")).toString().toUtf8();
+            row.run = target.value(QStringLiteral("run")).toString().toUtf8();
+            row.provider = target.value(QStringLiteral("provider")).toString().toUtf8();
+            row.target = target.value(QStringLiteral("object")).toString().toUtf8();
+            row.action = detail.value(QStringLiteral("action")).toString().toUtf8();
+            row.outcome = layerOutcomeFromWireName(r.value(QStringLiteral("outcome")).toString().toUtf8())
+                              .value_or(LayerOutcome::Failed);
+            row.detail = detail.value(QStringLiteral("detail")).toString();
+            row.ms = detail.value(QStringLiteral("ms")).toInteger();
+            o.rows.push_back(row);
+        } else if (action == QLatin1String("approval.released")) {
+            o.releasedApprovals.append(QJsonObject{{QStringLiteral("run"), target.value(QStringLiteral("run"))},
+                                                   {QStringLiteral("agent"), target.value(QStringLiteral("agent"))},
+                                                   {QStringLiteral("provider"), target.value(QStringLiteral("provider"))},
+                                                   {QStringLiteral("state"), r.value(QStringLiteral("outcome"))},
+                                                   {QStringLiteral("detail"), detail.value(QStringLiteral("detail"))}});
+        } else if (action == prefix + QStringLiteral(".completed")) {
+            completed = true;
+            o.verified = r.value(QStringLiteral("outcome")).toString() == QLatin1String("verified");
+            o.ms = detail.value(QStringLiteral("ms")).toInteger();
+            o.reason = r.value(QStringLiteral("reason")).toString();
+        }
+    }
+    if (!completed)
+        return std::nullopt;
+    o.notes = running.notes;
+    o.notes << QStringLiteral("joined the %1 of this scope that %2 started (process %3, %4): the rows and the verdict "
+                              "are that %1's, read back from the audit trail; this one acted on nothing")
+                   .arg(prefix, holder.actor, QString::number(holder.pid),
+                        QDateTime::fromMSecsSinceEpoch(holder.startedMs).toUTC().toString(Qt::ISODate));
+    return o;
 }
 
 std::vector<StopProof> stopProofsOf(const StopOutcome &outcome, bool drill)

@@ -73,6 +73,10 @@ struct StopOutcome
     QStringList notes;                // what the operator should know besides the rows
     qint64 startedAtMs = 0;
     qint64 ms = 0;
+    // Set when this stop joined one that another process (or another StopSwitch on the same
+    // Store) was carrying out: the rows, the reason and the verdict are that stop's, read back
+    // from the audit trail.
+    std::optional<StopClaim> joined;
 };
 
 // What a containment layer acts on for one agent, from the profile as it is now, secrets
@@ -110,7 +114,9 @@ public:
     using Progress = std::function<void(int action, const std::vector<StopLayerResult> &rows)>;
     using Done = std::function<void(const StopOutcome &)>;
     // `reason` is required. A second execute() of a scope that is being stopped joins the first
-    // and gets its result. `progress` is called once per action when its rows are final.
+    // and gets its result, also when the first runs in another process on the same Store (its
+    // claim is in the Store; the result is read back from the audit trail). `progress` is called
+    // once per action when its rows are final (not for a stop that joined another process's).
     void execute(const StopPlan &plan, const QString &reason, Progress progress, Done done);
 
     // Undoes what a layer allows (unfreeze the cards, unblock the tools) for an agent or a
@@ -119,6 +125,17 @@ public:
     void resume(const StopPlan &plan, const QString &reason, Progress progress, Done done);
 
     bool isStopping(const StopScope &scope) const { return m_running.contains("stop:" + scope.key()); }
+    ~StopSwitch() override;
+
+    // How long a claim of another process counts as live (it is then taken over), how often a
+    // stop that joined one looks for its result, and how long past the longest action guard it
+    // waits for a live holder before acting itself. Tests shorten them.
+    void setJoinTimings(qint64 staleAfterMs, int pollMs, int slackMs = 10000)
+    {
+        m_claimStaleMs = staleAfterMs;
+        m_joinPollMs = pollMs;
+        m_joinSlackMs = slackMs;
+    }
 
     // Test and bench knobs (the deadlines of DESIGN.md section 4 otherwise).
     void setDeadlines(const LayerDeadlines &deadlines) { m_deadlines = deadlines; }
@@ -143,6 +160,12 @@ private:
                       std::vector<StopLayerResult> rows, bool alreadyAudited = false);
     void writeLayerAudit(const Running &running, const StopLayerResult &row);
     void start(const StopPlan &plan, const QString &reason, bool resume, Progress progress, Done done);
+    void begin(const std::shared_ptr<Running> &running);
+    void join(const std::shared_ptr<Running> &running, const StopClaim &holder);
+    void pollJoined(const std::shared_ptr<Running> &running);
+    std::optional<StopOutcome> joinedOutcome(const Running &running) const;
+    static QByteArray runningKey(const Running &running);
+    int guardMsFor(const PlannedAction &action) const;
 
     std::shared_ptr<Store> m_store;
     std::optional<Profile> m_profile;
@@ -152,6 +175,9 @@ private:
     LayerDeadlines m_deadlines;
     int m_settleMs = 5000;
     bool m_sequential = false;
+    qint64 m_claimStaleMs = 10 * 60 * 1000;
+    int m_joinPollMs = 200;
+    int m_joinSlackMs = 10000;
     QHash<QByteArray, std::shared_ptr<Running>> m_running;
 };
 

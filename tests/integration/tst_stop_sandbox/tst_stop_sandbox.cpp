@@ -240,12 +240,47 @@ void tst_StopSandbox::anAgentThatIgnoresCancelIsStillContained()
     auto task = startRun(m_fleet, QStringLiteral("usage-analyst"), QStringLiteral("ignores_cancel"));
     QVERIFY2(task.ok(), task.ok() ? "" : qPrintable(task.error().message));
     QVERIFY(!runForTask(m_fleet, task->externalId, QStringLiteral("working")).isEmpty());
-    const CtlRun stop = breakerctl(QStringList{QStringLiteral("stop"), QStringLiteral("--agent"), QStringLiteral("usage-analyst"),
-                                               QStringLiteral("--reason"), QStringLiteral("export loop"),
-                                               QStringLiteral("--json")}
-                                   + m_fleet.common());
-    const QJsonObject result = QJsonDocument::fromJson(stop.out).object();
-    QVERIFY2(!result.isEmpty(), stop.err.constData());
+    // Two operators stop the agent at once, from two processes (DESIGN.md section 9): one stop
+    // acts, the other joins it and reports its result.
+    auto stopArgs = [this](const QString &reason) {
+        return QStringList{QStringLiteral("stop"), QStringLiteral("--agent"), QStringLiteral("usage-analyst"),
+                           QStringLiteral("--reason"), reason, QStringLiteral("--json")}
+               + m_fleet.common();
+    };
+    QProcess second;
+    second.start(QStringLiteral(BREAKER_BINARY_DIR "/app/breakerctl/breakerctl"), stopArgs(QStringLiteral("me too")));
+    const CtlRun first = breakerctl(stopArgs(QStringLiteral("export loop")));
+    QVERIFY(second.waitForFinished(60000));
+    CtlRun other;
+    other.code = second.exitCode();
+    other.out = second.readAllStandardOutput();
+    other.err = second.readAllStandardError();
+    const QJsonObject a = QJsonDocument::fromJson(first.out).object();
+    const QJsonObject b = QJsonDocument::fromJson(other.out).object();
+    QVERIFY2(!a.isEmpty() && !b.isEmpty(), QByteArray(first.err + other.err).constData());
+    QVERIFY2(a.contains(QStringLiteral("joined")) != b.contains(QStringLiteral("joined")),
+             QByteArray(first.out + "\n" + other.out).constData());
+    const bool secondJoined = b.contains(QStringLiteral("joined"));
+    const CtlRun &stop = secondJoined ? first : other;
+    const CtlRun &joiner = secondJoined ? other : first;
+    const QJsonObject result = secondJoined ? a : b;
+    const QJsonObject joined = secondJoined ? b : a;
+    QCOMPARE(joiner.code, stop.code);
+    QCOMPARE(joined.value(QStringLiteral("verified")), result.value(QStringLiteral("verified")));
+    QCOMPARE(joined.value(QStringLiteral("joined")).toObject().value(QStringLiteral("reason")).toString(),
+             result.value(QStringLiteral("reason")).toString());
+    QStringList rowsA, rowsB;
+    for (const QJsonValue &v : result.value(QStringLiteral("layers")).toArray())
+        rowsA << v.toObject().value(QStringLiteral("layer")).toString() + QLatin1Char(':')
+                     + v.toObject().value(QStringLiteral("outcome")).toString();
+    for (const QJsonValue &v : joined.value(QStringLiteral("layers")).toArray())
+        rowsB << v.toObject().value(QStringLiteral("layer")).toString() + QLatin1Char(':')
+                     + v.toObject().value(QStringLiteral("outcome")).toString();
+    rowsA.sort();
+    rowsB.sort();
+    QCOMPARE(rowsB, rowsA);
+    const QString verdict = schemaVerdict(QStringLiteral("stop.schema.json"), joiner.out);
+    QVERIFY2(verdict.isEmpty(), qPrintable(verdict));
     // Token, card and tools contain it whatever its runtime does...
     for (const QString &layer : {QStringLiteral("identity"), QStringLiteral("payment"), QStringLiteral("tools")})
         QCOMPARE(layerRow(result, layer).value(QStringLiteral("outcome")).toString(), QStringLiteral("verified"));

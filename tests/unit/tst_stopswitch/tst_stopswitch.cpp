@@ -13,6 +13,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
+#include <QSysInfo>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -110,6 +112,10 @@ private slots:
     void runsInFlightAreCancelledAndApprovalsReleased();
     void nothingInFlightAsksTheRuntime();
     void twoStopsOfOneScopeJoin();
+    void aStopOfAnotherProcessIsJoined();
+    void aClaimOfAProcessThatExitedIsTakenOver();
+    void aJoinedStopWhoseHolderDiesIsCarriedOut();
+    void aJoinedStopWhoseHolderHangsIsCarriedOut();
     void reasonIsRequired();
     void resumeUndoesWhatLayersAllow();
     void aStopWhileTheApprovalIsBeingDecided();
@@ -119,7 +125,7 @@ private slots:
     void aDrillStopsTheCanaryRecordsAndRestores();
 
 private:
-    std::unique_ptr<StopSwitch> makeSwitch();
+    std::unique_ptr<StopSwitch> makeSwitch(std::shared_ptr<Store> store = {});
     StopOutcome run(StopSwitch &s, const StopPlan &plan, const QString &reason = QStringLiteral("drill"));
     void addRun(const QByteArray &id, const QByteArray &agent, RunStatus status, const QByteArray &principal,
                 const QByteArray &task);
@@ -161,10 +167,10 @@ void tst_StopSwitch::cleanup()
     m_dir.reset();
 }
 
-std::unique_ptr<StopSwitch> tst_StopSwitch::makeSwitch()
+std::unique_ptr<StopSwitch> tst_StopSwitch::makeSwitch(std::shared_ptr<Store> store)
 {
     auto s = std::make_unique<StopSwitch>(
-        m_store, m_profile, [this](const QByteArray &) -> RuntimeConnector * { return m_runtime.get(); },
+        store ? store : m_store, m_profile, [this](const QByteArray &) -> RuntimeConnector * { return m_runtime.get(); },
         [this](const QByteArray &provider) -> Result<LayerConnector *> {
             if (provider == "idp")
                 return static_cast<LayerConnector *>(m_idp.get());
@@ -463,6 +469,163 @@ void tst_StopSwitch::twoStopsOfOneScopeJoin()
     QCOMPARE(second->reason, QStringLiteral("one"));
     QCOMPARE(second->rows.size(), first->rows.size());
     QVERIFY(!s->isStopping(plan->scope));
+}
+
+// Another process stopping the same scope: a second Store on the same file has its own
+// connections and writer, as another process would; only the process id is shared (alive).
+void tst_StopSwitch::aStopOfAnotherProcessIsJoined()
+{
+    auto other = Store::open(m_dir->filePath(QStringLiteral("t.db")));
+    QVERIFY(other.ok());
+    auto first = makeSwitch();
+    auto second = makeSwitch(other.value());
+    second->setJoinTimings(60000, 20);
+    m_idp->delayMs = m_pay->delayMs = m_gw->delayMs = 300;
+    auto plan = first->plan({StopScope::Kind::Agent, "refund-agent"});
+    QVERIFY(plan.ok());
+    std::optional<StopOutcome> a, b;
+    first->execute(*plan, QStringLiteral("card fraud"), {}, [&](const StopOutcome &o) { a = o; });
+    auto claim = m_store->stopClaim("stop:agent:refund-agent");
+    QVERIFY(claim.ok() && claim.value());
+    QCOMPARE(claim.value()->pid, qint64(QCoreApplication::applicationPid()));
+    second->execute(*plan, QStringLiteral("also me"), {}, [&](const StopOutcome &o) { b = o; });
+    QVERIFY(second->isStopping(plan->scope)); // joined, waiting for the first one's result
+    QTRY_VERIFY_WITH_TIMEOUT(a && b, 10000);
+    // Each layer was asked once: the second stop acted on nothing.
+    QCOMPARE(m_idp->contains, 1);
+    QCOMPARE(m_pay->contains, 1);
+    QCOMPARE(m_gw->contains, 1);
+    QVERIFY(!a->joined);
+    QVERIFY(b->joined);
+    QCOMPARE(b->joined->operation, claim.value()->operation);
+    QCOMPARE(b->reason, QStringLiteral("card fraud"));
+    QCOMPARE(b->verified, a->verified);
+    QVERIFY(a->verified);
+    QCOMPARE(b->ms, a->ms);
+    // The same rows, read back from the trail (in the order they were recorded).
+    QCOMPARE(b->rows.size(), a->rows.size());
+    auto key = [](const StopLayerResult &r) -> QByteArray {
+        return r.layer + '|' + r.agent + '|' + r.provider + '|' + r.target + '|' + r.action + '|'
+               + toWireName(r.outcome) + '|' + r.detail.toUtf8() + '|' + QByteArray::number(r.ms);
+    };
+    QStringList rowsA, rowsB;
+    for (const StopLayerResult &r : a->rows)
+        rowsA << QString::fromUtf8(key(r));
+    for (const StopLayerResult &r : b->rows)
+        rowsB << QString::fromUtf8(key(r));
+    rowsA.sort();
+    rowsB.sort();
+    QCOMPARE(rowsB, rowsA);
+    QVERIFY(b->notes.join(QLatin1Char(' ')).contains(QStringLiteral("joined the stop")));
+    // Nothing is left claimed, and only one stop is in the trail.
+    auto after = m_store->stopClaim("stop:agent:refund-agent");
+    QVERIFY(after.ok() && !after.value());
+    int requested = 0;
+    for (const QJsonObject &r : audit())
+        requested += r.value(QStringLiteral("action")).toString() == QLatin1String("stop.requested");
+    QCOMPARE(requested, 1);
+}
+
+// A claim left by a process that has exited (kill -9 mid-stop) does not hold anyone up.
+void tst_StopSwitch::aClaimOfAProcessThatExitedIsTakenOver()
+{
+    QProcess gone;
+    gone.start(QStringLiteral("true"), {});
+    QVERIFY(gone.waitForStarted());
+    const qint64 deadPid = gone.processId();
+    QVERIFY(gone.waitForFinished());
+    StopClaim ghost;
+    ghost.scope = "stop:agent:refund-agent";
+    ghost.operation = "op-of-a-dead-process";
+    ghost.pid = deadPid;
+    ghost.host = QSysInfo::machineHostName().toUtf8();
+    ghost.actor = QStringLiteral("operator:someone");
+    ghost.startedMs = QDateTime::currentMSecsSinceEpoch();
+    QVERIFY(!Store::holderAlive(ghost));
+    QVERIFY(m_store->claimStop(ghost, 60000).ok());
+
+    auto s = makeSwitch();
+    auto plan = s->plan({StopScope::Kind::Agent, "refund-agent"});
+    QVERIFY(plan.ok());
+    const StopOutcome o = run(*s, *plan);
+    QVERIFY(!o.joined);
+    QVERIFY(o.verified);
+    QCOMPARE(m_idp->contains, 1);
+    QVERIFY2(o.notes.join(QLatin1Char(' ')).contains(QStringLiteral("never finished: this stop took over")),
+             qPrintable(o.notes.join(QLatin1Char('|'))));
+    auto after = m_store->stopClaim("stop:agent:refund-agent");
+    QVERIFY(after.ok() && !after.value());
+}
+
+// The process a stop joined dies before its result is in the trail: the waiting stop acts.
+void tst_StopSwitch::aJoinedStopWhoseHolderDiesIsCarriedOut()
+{
+    QProcess holder;
+    holder.start(QStringLiteral("sleep"), {QStringLiteral("60")});
+    QVERIFY(holder.waitForStarted());
+    StopClaim claim;
+    claim.scope = "stop:agent:refund-agent";
+    claim.operation = "op-of-a-process-about-to-die";
+    claim.pid = holder.processId();
+    claim.host = QSysInfo::machineHostName().toUtf8();
+    claim.actor = QStringLiteral("operator:someone");
+    claim.startedMs = QDateTime::currentMSecsSinceEpoch();
+    QVERIFY(m_store->claimStop(claim, 60000).ok());
+
+    auto s = makeSwitch();
+    s->setJoinTimings(60000, 20);
+    auto plan = s->plan({StopScope::Kind::Agent, "refund-agent"});
+    QVERIFY(plan.ok());
+    std::optional<StopOutcome> out;
+    s->execute(*plan, QStringLiteral("contain it"), {}, [&](const StopOutcome &o) { out = o; });
+    QTest::qWait(150);
+    QVERIFY(!out);
+    QCOMPARE(m_idp->contains, 0); // joined: waiting, acting on nothing
+    holder.kill();
+    QVERIFY(holder.waitForFinished());
+    QTRY_VERIFY_WITH_TIMEOUT(out.has_value(), 10000);
+    QVERIFY(!out->joined);
+    QVERIFY(out->verified);
+    QCOMPARE(out->reason, QStringLiteral("contain it"));
+    QCOMPARE(m_idp->contains, 1);
+    QVERIFY2(out->notes.join(QLatin1Char(' ')).contains(QStringLiteral("ended without a result")),
+             qPrintable(out->notes.join(QLatin1Char('|'))));
+}
+
+// The holder is alive but never finishes (its event loop is stuck): past the longest action
+// guard the waiting stop takes the scope over and acts, instead of leaving the agent running.
+void tst_StopSwitch::aJoinedStopWhoseHolderHangsIsCarriedOut()
+{
+    QProcess holder;
+    holder.start(QStringLiteral("sleep"), {QStringLiteral("60")});
+    QVERIFY(holder.waitForStarted());
+    StopClaim claim;
+    claim.scope = "stop:agent:refund-agent";
+    claim.operation = "op-of-a-hung-process";
+    claim.pid = holder.processId();
+    claim.host = QSysInfo::machineHostName().toUtf8();
+    claim.actor = QStringLiteral("operator:someone");
+    claim.startedMs = QDateTime::currentMSecsSinceEpoch();
+    QVERIFY(m_store->claimStop(claim, 60000).ok());
+
+    auto s = makeSwitch();
+    s->setJoinTimings(60000, 20, 100); // waits the longest guard (2.7 s here) + 0.1 s
+    auto plan = s->plan({StopScope::Kind::Agent, "refund-agent"});
+    QVERIFY(plan.ok());
+    std::optional<StopOutcome> out;
+    s->execute(*plan, QStringLiteral("contain it"), {}, [&](const StopOutcome &o) { out = o; });
+    QTest::qWait(500);
+    QCOMPARE(m_idp->contains, 0);
+    QTRY_VERIFY_WITH_TIMEOUT(out.has_value(), 15000);
+    QCOMPARE(m_idp->contains, 1);
+    QVERIFY(out->verified);
+    QVERIFY2(out->notes.join(QLatin1Char(' ')).contains(QStringLiteral("past every deadline")),
+             qPrintable(out->notes.join(QLatin1Char('|'))));
+    // Its claim replaced the hung one's and is released; the hung holder's late release is a no-op.
+    auto after = m_store->stopClaim("stop:agent:refund-agent");
+    QVERIFY(after.ok() && !after.value());
+    holder.kill();
+    holder.waitForFinished();
 }
 
 void tst_StopSwitch::reasonIsRequired()

@@ -6,6 +6,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QProcess>
+#include <QSysInfo>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
@@ -142,6 +143,7 @@ private slots:
     void killDuringWritesLosesNothingCommitted();
     void retentionDeletesOldEventsAndRunsButNeverAudit();
     void retentionKeepsNewestEvents();
+    void stopClaimsAcrossConnections();
 };
 
 void tst_Store::schemaIsCreatedAndVersioned()
@@ -1052,6 +1054,69 @@ void tst_Store::retentionKeepsNewestEvents()
     QCOMPARE(events->back().startNs, 99);
     QCOMPARE(*store->applyRetention(policy, 0), 0); // nothing more to do
     QCOMPARE(*store->applyRetention(RetentionPolicy{}, 0), 0);
+}
+
+
+// Two Stores on one file stand for two processes (each has its own connections and writer).
+void tst_Store::stopClaimsAcrossConnections()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("claims.db"));
+    auto a = openStore(path);
+    auto b = openStore(path);
+    QVERIFY(a && b);
+    AuditEntry e;
+    e.actor.kind = QStringLiteral("operator");
+    e.action = QStringLiteral("test.record");
+    QVERIFY(a->appendAudit(e).ok());
+    QVERIFY(a->appendAudit(e).ok());
+
+    StopClaim first;
+    first.scope = "stop:agent:x";
+    first.operation = "op-1";
+    first.pid = QCoreApplication::applicationPid();
+    first.host = QSysInfo::machineHostName().toUtf8();
+    first.actor = QStringLiteral("alice");
+    first.startedMs = 1'000'000;
+    auto mine = a->claimStop(first, 60'000);
+    QVERIFY(mine.ok());
+    QCOMPARE(mine->operation, QByteArray("op-1"));
+    QCOMPARE(mine->auditSeq, qint64(2)); // the trail's head when claimed
+
+    // The other "process" finds the live holder instead of claiming.
+    StopClaim second = first;
+    second.operation = "op-2";
+    second.actor = QStringLiteral("bob");
+    second.startedMs = first.startedMs + 1'000;
+    std::optional<StopClaim> takenOver;
+    auto held = b->claimStop(second, 60'000, &takenOver);
+    QVERIFY(held.ok());
+    QCOMPARE(held->operation, QByteArray("op-1"));
+    QCOMPARE(held->actor, QStringLiteral("alice"));
+    QVERIFY(!takenOver);
+
+    // Only the holder's operation releases it.
+    QVERIFY(b->releaseStop("stop:agent:x", "op-2").ok());
+    auto still = b->stopClaim("stop:agent:x");
+    QVERIFY(still.ok() && still.value());
+    QCOMPARE(still.value()->operation, QByteArray("op-1"));
+
+    // Past the stale time a claim is taken over, and the one taken over is handed back.
+    second.startedMs = first.startedMs + 60'000;
+    auto over = b->claimStop(second, 60'000, &takenOver);
+    QVERIFY(over.ok());
+    QCOMPARE(over->operation, QByteArray("op-2"));
+    QVERIFY(takenOver);
+    QCOMPARE(takenOver->operation, QByteArray("op-1"));
+
+    // Another scope is independent; a released scope can be claimed again.
+    StopClaim other = first;
+    other.scope = "resume:agent:x";
+    QCOMPARE(a->claimStop(other, 60'000)->operation, QByteArray("op-1"));
+    QVERIFY(b->releaseStop("stop:agent:x", "op-2").ok());
+    auto gone = a->stopClaim("stop:agent:x");
+    QVERIFY(gone.ok() && !gone.value());
+    QCOMPARE(a->claimStop(first, 60'000)->operation, QByteArray("op-1"));
 }
 
 QTEST_GUILESS_MAIN(tst_Store)
