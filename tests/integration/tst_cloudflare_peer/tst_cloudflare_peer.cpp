@@ -10,6 +10,7 @@
 #include "models/Profile.h"
 #include "models/Store.h"
 #include "tests/common/PeerProcess.h"
+#include "tests/common/StoredRun.h"
 
 #include <QElapsedTimer>
 #include <QEventLoop>
@@ -204,13 +205,7 @@ void tst_CloudflarePeer::followThroughTheRuntimeService()
     QTRY_COMPARE_WITH_TIMEOUT(handle->linkState(), RuntimeConnector::LinkState::Connected, 20000);
 
     const QByteArray key = "cloudflare-agents:work-agent/it-service";
-    auto stored = [&]() -> std::optional<Run> {
-        auto id = store.value()->runIdForKey(key);
-        if (!id.ok() || !id.value())
-            return std::nullopt;
-        auto run = store.value()->run(*id.value());
-        return run.ok() ? run.value() : std::nullopt;
-    };
+    auto stored = [&] { return Testing::storedRun(*store.value(), key); };
     QTRY_VERIFY_WITH_TIMEOUT(stored().has_value(), 20000);
     QCOMPARE(stored()->agent, QByteArray("worker"));
     QVERIFY(stored()->agentBound);

@@ -11,6 +11,7 @@
 #include "models/Profile.h"
 #include "models/Store.h"
 #include "tests/common/PeerProcess.h"
+#include "tests/common/StoredRun.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -476,13 +477,7 @@ void tst_LangGraphPeer::followThroughTheRuntimeService()
     QVERIFY2(started.ok(), qPrintable(msg(started)));
     // The monitor's key for a LangGraph run (ARCHITECTURE.md, run correlation).
     const QByteArray key = "langgraph:" + started->externalId;
-    auto stored = [&]() -> std::optional<Run> {
-        auto id = store.value()->runIdForKey(key);
-        if (!id.ok() || !id.value())
-            return std::nullopt;
-        auto run = store.value()->run(*id.value());
-        return run.ok() ? run.value() : std::nullopt;
-    };
+    auto stored = [&] { return Testing::storedRun(*store.value(), key); };
     auto describe = [&] {
         QStringList out;
         if (auto runs = store.value()->runs(RunQuery{}); runs.ok()) {
