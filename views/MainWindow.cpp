@@ -491,16 +491,27 @@ StopDialog *MainWindow::openStopDialog(StopScope::Kind kind, bool drill)
         if (guard && k == key)
             guard->finished(o);
     });
-    connect(dialog, &StopDialog::stopConfirmed, this, [this, scope, layers, title, drill](const QString &reason) {
-        if (!m_actions)
+    if (!drill) {
+        QPointer<RunActions> actions(m_actions);
+        dialog->offerLayerChoice(layers, [actions, scope](const QStringList &chosen) -> Result<StopPlan> {
+            if (!actions)
+                return makeError(Error::Kind::Unavailable, QStringLiteral("the engine is gone"));
+            return actions->previewStop(scope, chosen);
+        });
+    }
+    connect(dialog, &StopDialog::stopConfirmed, this, [this, scope, title, drill, guard](const QString &reason) {
+        if (!m_actions || !guard)
             return;
+        const QStringList chosen = guard->chosenLayers();
         if (drill) {
             statusBar()->showMessage(tr("Drilling %1…").arg(title));
             m_actions->drill(scope.value, reason);
             return;
         }
-        statusBar()->showMessage(tr("Stopping %1 at every layer…").arg(title));
-        m_actions->stop(scope, layers, reason);
+        statusBar()->showMessage(chosen.size() == StopSwitch::allLayers().size()
+                                     ? tr("Stopping %1 at every layer…").arg(title)
+                                     : tr("Stopping %1 at %2…").arg(title, chosen.join(QStringLiteral(", "))));
+        m_actions->stop(scope, chosen, reason);
     });
     dialog->open();
     return dialog;

@@ -1,6 +1,8 @@
 #include "views/StopDialog.h"
 
+#include <QCheckBox>
 #include <QDialogButtonBox>
+#include <QHBoxLayout>
 #include <QFormLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -39,10 +41,8 @@ StopDialog::StopDialog(const StopPlan &plan, const QString &scopeTitle, const QS
     auto *layout = new QVBoxLayout(this);
 
     m_scopeTitle = scopeTitle;
-    m_headline = new QLabel(tr("<b>Stop %1 at every layer?</b><br>Each layer is hit at once, then read back: "
-                               "a row turns <b>verified</b> only when the provider proves it.")
-                                .arg(scopeTitle.toHtmlEscaped()),
-                            this);
+    m_headline = new QLabel(this);
+    setHeadline(tr("every layer"));
     m_headline->setTextFormat(Qt::RichText);
     m_headline->setWordWrap(true);
     layout->addWidget(m_headline);
@@ -101,6 +101,8 @@ StopDialog::StopDialog(const StopPlan &plan, const QString &scopeTitle, const QS
         m_reason->setEnabled(false);
         if (m_confirm)
             m_confirm->setEnabled(false);
+        for (const auto &entry : m_layerBoxes)
+            entry.second->setEnabled(false);
         m_keep->setText(tr("&Close"));
         m_keep->setEnabled(false); // until the outcome is in: nothing hangs past its deadline
         m_status->setText(m_drill ? tr("Drilling: finding or starting a canary run, then hitting and reading back "
@@ -119,9 +121,83 @@ QString StopDialog::reason() const
     return m_reason->text().trimmed();
 }
 
+void StopDialog::offerLayerChoice(const QStringList &layers, Replan replan)
+{
+    if (m_drill || !m_layerBoxes.empty() || layers.isEmpty())
+        return;
+    m_replan = std::move(replan);
+    auto *row = new QHBoxLayout;
+    auto *label = new QLabel(tr("Act on:"), this);
+    row->addWidget(label);
+    for (const QString &layer : layers) {
+        auto *box = new QCheckBox(layer, this);
+        box->setObjectName(QStringLiteral("stopLayer_") + layer);
+        box->setChecked(m_plan.layers.isEmpty() || m_plan.layers.contains(layer));
+        box->setAccessibleName(tr("Act on the %1 layer").arg(layer));
+        box->setToolTip(tr("Untick to leave the %1 layer alone (breakerctl stop --layers)").arg(layer));
+        connect(box, &QCheckBox::toggled, this, &StopDialog::layersChanged);
+        row->addWidget(box);
+        m_layerBoxes.emplace_back(layer, box);
+    }
+    row->addStretch(1);
+    // Just above the table: the choice changes the rows below it.
+    auto *layout = qobject_cast<QVBoxLayout *>(this->layout());
+    layout->insertLayout(layout->indexOf(m_table), row);
+    label->setBuddy(m_layerBoxes.front().second);
+}
+
+void StopDialog::setHeadline(const QString &where)
+{
+    m_headline->setText(tr("<b>Stop %1 at %2?</b><br>Each layer is hit at once, then read back: "
+                           "a row turns <b>verified</b> only when the provider proves it.")
+                            .arg(m_scopeTitle.toHtmlEscaped(), where.toHtmlEscaped()));
+}
+
+QStringList StopDialog::chosenLayers() const
+{
+    if (m_layerBoxes.empty())
+        return m_plan.layers;
+    QStringList out;
+    for (const auto &[layer, box] : m_layerBoxes)
+        if (box->isChecked())
+            out << layer;
+    return out;
+}
+
+QCheckBox *StopDialog::layerBox(const QString &layer) const
+{
+    for (const auto &[name, box] : m_layerBoxes)
+        if (name == layer)
+            return box;
+    return nullptr;
+}
+
+void StopDialog::layersChanged()
+{
+    if (m_running)
+        return;
+    const QStringList layers = chosenLayers();
+    m_planOk = false;
+    if (!layers.isEmpty())
+        setHeadline(layers.size() == int(m_layerBoxes.size())
+                        ? tr("every layer")
+                        : tr("the %1 layer(s) only", "", int(layers.size())).arg(layers.join(QStringLiteral(", "))));
+    if (layers.isEmpty()) {
+        m_table->setRowCount(0);
+        m_summary->setText(tr("No layer chosen: tick at least one."));
+    } else if (auto plan = m_replan ? m_replan(layers) : Result<StopPlan>(m_plan); !plan.ok()) {
+        m_table->setRowCount(0);
+        m_summary->setText(tr("No plan for these layers: %1").arg(plan.error().message));
+    } else {
+        fill(plan.value());
+        m_planOk = true;
+    }
+    updateStopEnabled();
+}
+
 void StopDialog::updateStopEnabled()
 {
-    bool ok = !m_running && !reason().isEmpty();
+    bool ok = !m_running && !reason().isEmpty() && m_planOk;
     if (m_confirm)
         ok = ok && m_confirm->text() == m_confirmName;
     m_stop->setEnabled(ok);

@@ -4,6 +4,9 @@
 
 #include <QDialog>
 
+#include <functional>
+
+class QCheckBox;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -32,6 +35,14 @@ public:
     QPushButton *keepButton() const { return m_keep; }
     QTableWidget *table() const { return m_table; }
     QLabel *statusLabel() const { return m_status; }
+    // Lets the operator choose the layers (`breakerctl stop --layers`): a box per layer, all of
+    // `layers` ticked; each change asks `replan` for the plan of the ticked layers and shows it.
+    // Not offered for a drill (it is the whole stop, by definition).
+    using Replan = std::function<Result<StopPlan>(const QStringList &layers)>;
+    void offerLayerChoice(const QStringList &layers, Replan replan);
+    QStringList chosenLayers() const;
+    QCheckBox *layerBox(const QString &layer) const;
+
     // A drill against a canary (issue 4 item 7): the same plan and rows, in a drill's words.
     void setDrill(bool drill);
     bool isDrill() const { return m_drill; }
@@ -50,6 +61,8 @@ private:
     void setRow(int row, const StopLayerResult &r, const QString &state, const QString &detail);
     void updateStopEnabled();
     void fitColumns();
+    void layersChanged();
+    void setHeadline(const QString &where);
 
     StopPlan m_plan;
     QString m_confirmName;
@@ -66,6 +79,9 @@ private:
     std::vector<int> m_firstRow; // table row of each action's first row
     std::vector<int> m_rowCount; // rows each action takes in the table
     bool m_running = false;
+    std::vector<std::pair<QString, QCheckBox *>> m_layerBoxes;
+    Replan m_replan;
+    bool m_planOk = true;
 };
 
 } // namespace Breaker

@@ -15,6 +15,8 @@
 #include "views/RunsTableView.h"
 #include "views/StopDialog.h"
 
+#include <QCheckBox>
+
 #include <QAction>
 #include <QDirIterator>
 #include <QEventLoop>
@@ -207,7 +209,36 @@ void tst_ConsoleCancel::stopTheRunawayAgentFromTheWindow()
     QVERIFY(dialog->keepButton()->isDefault());
     QTest::keyClicks(dialog->reasonField(), QStringLiteral("runaway refund loop"));
     QVERIFY(dialog->stopButton()->isEnabled());
+    // The layers can be chosen (breakerctl stop --layers): unticking one re-plans without it;
+    // with none ticked there is nothing to confirm; ticking them back restores the whole plan.
+    const int planned = dialog->table()->rowCount();
+    auto rowsOf = [dialog](const QString &layer) {
+        int n = 0;
+        for (int row = 0; row < dialog->table()->rowCount(); ++row)
+            n += dialog->table()->item(row, 0)->text() == layer;
+        return n;
+    };
+    QCheckBox *payment = dialog->layerBox(QStringLiteral("payment"));
+    QVERIFY(payment && payment->isChecked());
+    QVERIFY(!payment->accessibleName().isEmpty());
+    QVERIFY(rowsOf(QStringLiteral("payment")) > 0);
+    payment->click();
+    QCOMPARE(rowsOf(QStringLiteral("payment")), 0);
+    QVERIFY(rowsOf(QStringLiteral("identity")) > 0);
+    QCOMPARE(dialog->chosenLayers(),
+             (QStringList{QStringLiteral("runtime"), QStringLiteral("identity"), QStringLiteral("tools")}));
+    QVERIFY(dialog->stopButton()->isEnabled());
+    for (const QString &layer : {QStringLiteral("runtime"), QStringLiteral("identity"), QStringLiteral("tools")})
+        dialog->layerBox(layer)->click();
+    QCOMPARE(dialog->table()->rowCount(), 0);
+    QVERIFY(!dialog->stopButton()->isEnabled());
+    for (const QString &layer : StopSwitch::allLayers())
+        dialog->layerBox(layer)->click();
+    QCOMPARE(dialog->chosenLayers(), StopSwitch::allLayers());
+    QCOMPARE(dialog->table()->rowCount(), planned);
+    QVERIFY(dialog->stopButton()->isEnabled());
     dialog->stopButton()->click();
+    QVERIFY(!payment->isEnabled()); // the choice is fixed once the stop runs
     QTRY_VERIFY_WITH_TIMEOUT(!dialog->isRunning(), 40000);
     const QString status = dialog->statusLabel()->text();
     QVERIFY2(status.contains(QLatin1String("every configured layer verified")), qPrintable(status));
@@ -249,6 +280,7 @@ void tst_ConsoleCancel::drillTheCanaryFromTheWindow()
     StopDialog *dialog = nullptr;
     QTRY_VERIFY_WITH_TIMEOUT((dialog = window->findChild<StopDialog *>()) && dialog->isVisible(), 5000);
     QVERIFY(dialog->isDrill());
+    QVERIFY(!dialog->layerBox(QStringLiteral("payment"))); // a drill is the whole stop
     QCOMPARE(dialog->stopButton()->text(), QStringLiteral("&Run drill"));
     QTest::keyClicks(dialog->reasonField(), QStringLiteral("monthly drill"));
     dialog->stopButton()->click();
