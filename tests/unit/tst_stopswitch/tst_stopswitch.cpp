@@ -90,6 +90,19 @@ private:
     std::vector<QByteArray> *m_calls;
 };
 
+// A claim of refund-agent's stop by process `pid` of this host, made now.
+StopClaim claimOf(qint64 pid, const QByteArray &operation)
+{
+    StopClaim claim;
+    claim.scope = "stop:agent:refund-agent";
+    claim.operation = operation;
+    claim.pid = pid;
+    claim.host = QSysInfo::machineHostName().toUtf8();
+    claim.actor = QStringLiteral("operator:someone");
+    claim.startedMs = QDateTime::currentMSecsSinceEpoch();
+    return claim;
+}
+
 // Two agents: refund-agent with all four layers, email-agent with a runtime and tools only.
 const char *kProfileFile = BREAKER_TEST_DATA_DIR "/profiles/valid/stop-switch.json";
 
@@ -534,13 +547,7 @@ void tst_StopSwitch::aClaimOfAProcessThatExitedIsTakenOver()
     QVERIFY(gone.waitForStarted());
     const qint64 deadPid = gone.processId();
     QVERIFY(gone.waitForFinished());
-    StopClaim ghost;
-    ghost.scope = "stop:agent:refund-agent";
-    ghost.operation = "op-of-a-dead-process";
-    ghost.pid = deadPid;
-    ghost.host = QSysInfo::machineHostName().toUtf8();
-    ghost.actor = QStringLiteral("operator:someone");
-    ghost.startedMs = QDateTime::currentMSecsSinceEpoch();
+    const StopClaim ghost = claimOf(deadPid, "op-of-a-dead-process");
     QVERIFY(!Store::holderAlive(ghost));
     QVERIFY(m_store->claimStop(ghost, 60000).ok());
 
@@ -563,14 +570,7 @@ void tst_StopSwitch::aJoinedStopWhoseHolderDiesIsCarriedOut()
     QProcess holder;
     holder.start(QStringLiteral("sleep"), {QStringLiteral("60")});
     QVERIFY(holder.waitForStarted());
-    StopClaim claim;
-    claim.scope = "stop:agent:refund-agent";
-    claim.operation = "op-of-a-process-about-to-die";
-    claim.pid = holder.processId();
-    claim.host = QSysInfo::machineHostName().toUtf8();
-    claim.actor = QStringLiteral("operator:someone");
-    claim.startedMs = QDateTime::currentMSecsSinceEpoch();
-    QVERIFY(m_store->claimStop(claim, 60000).ok());
+    QVERIFY(m_store->claimStop(claimOf(holder.processId(), "op-of-a-process-about-to-die"), 60000).ok());
 
     auto s = makeSwitch();
     s->setJoinTimings(60000, 20);
@@ -599,14 +599,7 @@ void tst_StopSwitch::aJoinedStopWhoseHolderHangsIsCarriedOut()
     QProcess holder;
     holder.start(QStringLiteral("sleep"), {QStringLiteral("60")});
     QVERIFY(holder.waitForStarted());
-    StopClaim claim;
-    claim.scope = "stop:agent:refund-agent";
-    claim.operation = "op-of-a-hung-process";
-    claim.pid = holder.processId();
-    claim.host = QSysInfo::machineHostName().toUtf8();
-    claim.actor = QStringLiteral("operator:someone");
-    claim.startedMs = QDateTime::currentMSecsSinceEpoch();
-    QVERIFY(m_store->claimStop(claim, 60000).ok());
+    QVERIFY(m_store->claimStop(claimOf(holder.processId(), "op-of-a-hung-process"), 60000).ok());
 
     auto s = makeSwitch();
     s->setJoinTimings(60000, 20, 100); // waits the longest guard (2.7 s here) + 0.1 s
