@@ -44,6 +44,8 @@ Activity apiActivity(const QString &action)
         {"resume.requested", 1},
         {"approval.requested", 1},
         {"stop.leak", 2},
+        {"stop.joined", 2},
+        {"resume.joined", 2},
         {"audit.exported", 2},
         {"stop.layer", 3},
         {"resume.layer", 3},

@@ -976,6 +976,29 @@ void StopSwitch::join(const std::shared_ptr<Running> &running, const StopClaim &
 {
     running->joined = holder;
     running->joinedFor.start();
+    // The operator asked for a stop: the trail says who, why, and which running stop it joined
+    // (its operation key, so the join reads as part of that operation).
+    AuditEntry e;
+    e.actor = running->actor;
+    e.action = running->resume ? QStringLiteral("resume.joined") : QStringLiteral("stop.joined");
+    const StopScope &scope = running->plan.scope;
+    if (scope.kind == StopScope::Kind::Agent)
+        e.target.agent = s(scope.value);
+    else if (scope.kind == StopScope::Kind::Run)
+        e.target.run = s(scope.value);
+    else if (scope.kind == StopScope::Kind::Principal)
+        e.target.principal = s(scope.value);
+    e.reason = running->reason;
+    e.detail = QJsonObject{
+        {QStringLiteral("operation"), s(holder.operation)},
+        {QStringLiteral("scope"), QJsonObject{{QStringLiteral("kind"), s(scope.wireKind())},
+                                              {QStringLiteral("value"), s(scope.value)}}},
+        {QStringLiteral("joined"), QJsonObject{{QStringLiteral("actor"), holder.actor},
+                                               {QStringLiteral("pid"), holder.pid},
+                                               {QStringLiteral("host"), s(holder.host)}}}};
+    if (auto a = m_store->appendAudit(e); !a.ok())
+        running->notes << QStringLiteral("WARNING: the join could not be written to the audit trail: %1")
+                              .arg(a.error().message);
     m_running.insert(runningKey(*running), running); // stops of this process join this one
     qCInfo(lcRuntime) << "a stop of" << runningKey(*running) << "joins operation" << holder.operation << "of process"
                       << holder.pid;

@@ -220,6 +220,20 @@ QMap<QString, QByteArray> sampleRecords()
                               {QStringLiteral("at_ms"), double(kT0 + 31000)}};
     out.insert(QStringLiteral("stop.leak"), line(++seq, leak));
 
+    AuditEntry joined;
+    joined.actor = operatorActor();
+    joined.action = QStringLiteral("stop.joined");
+    joined.target.agent = QStringLiteral("billing-agent");
+    joined.reason = QStringLiteral("me too");
+    joined.detail = QJsonObject{
+        {QStringLiteral("operation"), QStringLiteral("6f1c2a9e-0d4b-4c7e-9a51-3b2d8e7f6a10")},
+        {QStringLiteral("scope"), QJsonObject{{QStringLiteral("kind"), QStringLiteral("agent")},
+                                              {QStringLiteral("value"), QStringLiteral("billing-agent")}}},
+        {QStringLiteral("joined"), QJsonObject{{QStringLiteral("actor"), QStringLiteral("bob")},
+                                               {QStringLiteral("pid"), 4242},
+                                               {QStringLiteral("host"), QStringLiteral("oncall-2")}}}};
+    out.insert(QStringLiteral("stop.joined"), line(++seq, joined));
+
     AuditEntry decided;
     decided.actor = operatorActor();
     decided.action = QStringLiteral("approval.decided");
@@ -456,6 +470,7 @@ void tst_AuditOcsf::mapping_data()
         {"resume.layer payment", 6003, 3, "Update", 1, 1},
         {"resume.layer identity none", 3007, 99, "resume.layer none", 1, 1},
         {"stop.leak", 6003, 2, "Read", 2, 4},
+        {"stop.joined", 6003, 2, "Read", 0, 1},
         {"approval.decided denied", 6003, 3, "Update", 1, 1},
         {"approval.expired", 6003, 3, "Update", 1, 1},
         {"audit.exported", 6003, 2, "Read", 1, 1},

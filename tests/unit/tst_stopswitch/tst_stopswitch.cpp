@@ -534,9 +534,18 @@ void tst_StopSwitch::aStopOfAnotherProcessIsJoined()
     auto after = m_store->stopClaim("stop:agent:refund-agent");
     QVERIFY(after.ok() && !after.value());
     int requested = 0;
-    for (const QJsonObject &r : audit())
+    std::optional<QJsonObject> joinRecord;
+    for (const QJsonObject &r : audit()) {
         requested += r.value(QStringLiteral("action")).toString() == QLatin1String("stop.requested");
+        if (r.value(QStringLiteral("action")).toString() == QLatin1String("stop.joined"))
+            joinRecord = r;
+    }
     QCOMPARE(requested, 1);
+    // The second operator's request is in the trail, with their reason, as part of that operation.
+    QVERIFY(joinRecord);
+    QCOMPARE(joinRecord->value(QStringLiteral("reason")).toString(), QStringLiteral("also me"));
+    QCOMPARE(joinRecord->value(QStringLiteral("detail")).toObject().value(QStringLiteral("operation")).toString(),
+             QString::fromUtf8(claim.value()->operation));
 }
 
 // A claim left by a process that has exited (kill -9 mid-stop) does not hold anyone up.
