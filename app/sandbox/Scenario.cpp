@@ -579,16 +579,21 @@ qint64 plannedNs(const RunPlan &plan)
     return total;
 }
 
-// Spreads think time over the steps so that the run (approval waits aside) lasts at least
-// targetNs: operators need runs that stay WORKING long enough to act on.
+// Spreads think time so that the run (approval waits aside) lasts at least targetNs: operators
+// need runs that stay WORKING long enough to act on. The first step keeps its own short gap, as
+// an agent starts on its first model call at once: its span is what shows the run within
+// seconds (a run of an agent whose runtime cannot list tasks is seen first through it). The
+// extra time goes between the later steps and after the last one.
 void stretch(RunPlan &plan, qint64 targetNs)
 {
     const qint64 total = plannedNs(plan);
     if (total >= targetNs || plan.steps.empty())
         return;
-    const qint64 extra = (targetNs - total) / qint64(plan.steps.size());
-    for (RunStep &step : plan.steps)
-        step.gapNs += extra;
+    const qint64 parts = qint64(plan.steps.size()); // the gaps after the first step, and the tail
+    const qint64 extra = (targetNs - total) / parts;
+    for (size_t i = 1; i < plan.steps.size(); ++i)
+        plan.steps[i].gapNs += extra;
+    plan.tailNs += targetNs - total - extra * (parts - 1);
 }
 
 QByteArray defaultSummary(const RunPlan &plan, const AgentSpec &agent)
