@@ -53,13 +53,14 @@ struct StopProof
 // A stop or resume in flight, as every process that opens the Store sees it (schema version 4).
 struct StopClaim
 {
-    QByteArray scope;     // "stop:agent:refund-agent", "resume:principal:alice"
+    QByteArray scope;     // "stop:agent:refund-agent@runtime,payment", "resume:principal:alice@..."
     QByteArray operation; // the operation key its audit records carry in detail.operation
     qint64 pid = 0;
     QByteArray host;
     QString actor;        // who started it, as the audit trail names them
     qint64 startedMs = 0;
-    qint64 auditSeq = 0;  // the trail's head when it was claimed: its records come after
+    qint64 deadlineMs = 0; // how long its longest action may take: past it, a live holder is hung
+    qint64 auditSeq = 0;   // the trail's head when it was claimed: its records come after
 };
 
 } // namespace Breaker

@@ -186,13 +186,14 @@ constexpr const char kSelectStopProofs[] =
     "proven_provider FROM stop_proofs WHERE ?1 = '' OR agent = ?1 ORDER BY agent, layer";
 
 constexpr const char kSelectStopClaim[] =
-    "SELECT scope, operation, pid, host, actor, started_ms, audit_seq FROM stops_in_flight WHERE scope = ?1";
+    "SELECT scope, operation, pid, host, actor, started_ms, audit_seq, deadline_ms FROM stops_in_flight "
+    "WHERE scope = ?1";
 constexpr const char kUpsertStopClaim[] =
-    "INSERT INTO stops_in_flight (scope, operation, pid, host, actor, started_ms, audit_seq) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT coalesce(max(seq), 0) FROM audit)) "
+    "INSERT INTO stops_in_flight (scope, operation, pid, host, actor, started_ms, deadline_ms, audit_seq) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, (SELECT coalesce(max(seq), 0) FROM audit)) "
     "ON CONFLICT (scope) DO UPDATE SET operation = excluded.operation, pid = excluded.pid, host = excluded.host, "
-    "actor = excluded.actor, started_ms = excluded.started_ms, audit_seq = excluded.audit_seq "
-    "RETURNING audit_seq";
+    "actor = excluded.actor, started_ms = excluded.started_ms, deadline_ms = excluded.deadline_ms, "
+    "audit_seq = excluded.audit_seq RETURNING audit_seq";
 constexpr const char kDeleteStopClaim[] = "DELETE FROM stops_in_flight WHERE scope = ?1 AND operation = ?2";
 
 StopClaim readStopClaim(const SqliteQuery &q)
@@ -205,6 +206,7 @@ StopClaim readStopClaim(const SqliteQuery &q)
     c.actor = QString::fromUtf8(q.text(4));
     c.startedMs = q.int64(5);
     c.auditSeq = q.int64(6);
+    c.deadlineMs = q.int64(7);
     return c;
 }
 
@@ -1591,7 +1593,8 @@ bool Store::holderAlive(const StopClaim &claim)
     return ::kill(pid_t(claim.pid), 0) == 0 || errno == EPERM;
 }
 
-Result<StopClaim> Store::claimStop(const StopClaim &claim, qint64 staleAfterMs, std::optional<StopClaim> *takenOver)
+Result<StopClaim> Store::claimStop(const StopClaim &claim, qint64 staleAfterMs, std::optional<StopClaim> *takenOver,
+                                   QByteArrayView replacing)
 {
     if (takenOver)
         takenOver->reset();
@@ -1618,8 +1621,9 @@ Result<StopClaim> Store::claimStop(const StopClaim &claim, qint64 staleAfterMs, 
                 return fail(db.error(rc, QStringLiteral("reading the stops in flight")));
         }
         if (holder && holder->operation != claim.operation) {
+            const bool replace = !replacing.empty() && holder->operation == replacing;
             const bool young = claim.startedMs - holder->startedMs < staleAfterMs;
-            if (young && holderAlive(*holder)) {
+            if (!replace && young && holderAlive(*holder)) {
                 db.rollbackIfOpen();
                 return *holder;
             }
@@ -1638,6 +1642,7 @@ Result<StopClaim> Store::claimStop(const StopClaim &claim, qint64 staleAfterMs, 
             q.bind(4, claim.host);
             q.bind(5, claim.actor.toUtf8());
             q.bind(6, claim.startedMs);
+            q.bind(7, claim.deadlineMs);
             const int rc = q.step();
             if (rc != SQLITE_ROW)
                 return fail(db.error(rc, QStringLiteral("claiming the stop of %1").arg(QString::fromUtf8(claim.scope))));

@@ -143,9 +143,12 @@ public:
     // live holder has it: then it answers the holder's claim (another operation). A holder is
     // live when its process still runs on this host and its claim is younger than
     // `staleAfterMs`; a claim that is not live is taken over and handed back in `takenOver`.
+    // A holder whose operation is `replacing` (one the caller found hung, or its own process's
+    // leftover) is taken over whatever its age; any other holder is judged as above, so that of
+    // two callers replacing the same hung claim, the second joins the first.
     // Through the writer thread, in one BEGIN IMMEDIATE transaction; durable when it returns.
     Result<StopClaim> claimStop(const StopClaim &claim, qint64 staleAfterMs,
-                                std::optional<StopClaim> *takenOver = nullptr);
+                                std::optional<StopClaim> *takenOver = nullptr, QByteArrayView replacing = {});
     // Deletes the claim of `scope` if `operation` still holds it.
     Result<void> releaseStop(QByteArrayView scope, QByteArrayView operation);
     Result<std::optional<StopClaim>> stopClaim(QByteArrayView scope);

@@ -187,10 +187,12 @@ CREATE TABLE stop_proofs (
 
 // Version 3 → 4: stops in flight, seen by every process that opens the Store (DESIGN.md
 // section 9: "a second stop of a scope that is being stopped joins the first"). One row per scope
-// being stopped or resumed ("stop:agent:refund-agent"), written when the stop starts and deleted
-// when its result is in the audit trail. The holder is named by process id and host so that a
-// claim left by a process that died can be told from a live one; audit_seq is the trail's head
-// when the claim was made, so a process that joins reads the result from the records after it.
+// being stopped or resumed ("stop:agent:refund-agent@runtime,identity,payment,tools"), written
+// when the stop starts and deleted when its result is in the audit trail. The holder is named by
+// process id and host so that a claim left by a process that died can be told from a live one;
+// deadline_ms is how long its longest action may take (past it, a live holder is hung); audit_seq
+// is the trail's head when the claim was made, so a process that joins reads the result from the
+// records after it.
 constexpr const char kMigration4[] = R"SQL(
 CREATE TABLE stops_in_flight (
     scope TEXT PRIMARY KEY,
@@ -199,6 +201,7 @@ CREATE TABLE stops_in_flight (
     host TEXT NOT NULL,
     actor TEXT NOT NULL DEFAULT '',
     started_ms INTEGER NOT NULL,
+    deadline_ms INTEGER NOT NULL DEFAULT 0,
     audit_seq INTEGER NOT NULL
 ) WITHOUT ROWID;
 )SQL";

@@ -7,6 +7,7 @@
 #include "models/Store.h"
 
 #include <algorithm>
+#include <mutex>
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -162,8 +163,7 @@ struct StopSwitch::Running
     bool claimed = false;              // this process holds the scope's claim in the Store
     std::optional<StopClaim> joined;   // the other process's stop this one waits for
     QTimer *poll = nullptr;            // while joined: looks for its result
-    QElapsedTimer joinedFor;
-    bool takeOver = false;             // the stop joined is past every deadline: claim it anyway
+    QByteArray replacing;              // a claim to take over whatever its age (hung, or a leftover)
 };
 
 StopSwitch::~StopSwitch()
@@ -171,9 +171,7 @@ StopSwitch::~StopSwitch()
     // A stop cut short by the process ending must not leave a claim that others would join until
     // it goes stale (a claim of a process that exited is taken over at once anyway).
     for (const auto &running : std::as_const(m_running))
-        if (running->claimed)
-            if (auto r = m_store->releaseStop(runningKey(*running), running->operationKey); !r.ok())
-                qCWarning(lcRuntime) << "stop claim not released:" << r.error().message;
+        releaseClaim(*running, nullptr);
 }
 
 int StopSwitch::guardMsFor(const PlannedAction &a) const
@@ -184,9 +182,97 @@ int StopSwitch::guardMsFor(const PlannedAction &a) const
     return m_deadlines.actMs + m_deadlines.verifyMs + m_settleMs + 2000;
 }
 
+QByteArray StopSwitch::stopKey(const StopPlan &plan, bool resume)
+{
+    // Only the same stop joins: the same scope, the same layers, and a drill only a drill (a
+    // stop of the payment layer must not report a stop of the runtime as its own, and a drill's
+    // resume must never undo an operator's real stop).
+    return (resume ? "resume:" : "stop:") + plan.scope.key() + (plan.drill ? " drill" : "") + " layers="
+           + plan.layers.join(QLatin1Char(',')).toUtf8();
+}
+
 QByteArray StopSwitch::runningKey(const Running &running)
 {
-    return (running.resume ? "resume:" : "stop:") + running.plan.scope.key();
+    return stopKey(running.plan, running.resume);
+}
+
+bool StopSwitch::isStopping(const StopScope &scope) const
+{
+    return std::any_of(m_running.cbegin(), m_running.cend(), [&scope](const std::shared_ptr<Running> &r) {
+        return !r->resume && r->plan.scope.key() == scope.key();
+    });
+}
+
+namespace {
+
+// The operations this process is carrying out, whatever StopSwitch runs them: a claim of this
+// process's that is not among them is a leftover (its release failed) and is taken over at once.
+std::mutex g_liveOperationsMutex;
+QSet<QByteArray> &liveOperations()
+{
+    static QSet<QByteArray> operations;
+    return operations;
+}
+
+void setLive(const QByteArray &operation, bool live)
+{
+    std::lock_guard lock(g_liveOperationsMutex);
+    if (live)
+        liveOperations().insert(operation);
+    else
+        liveOperations().remove(operation);
+}
+
+bool isLive(const QByteArray &operation)
+{
+    std::lock_guard lock(g_liveOperationsMutex);
+    return liveOperations().contains(operation);
+}
+
+} // namespace
+
+void StopSwitch::releaseClaim(Running &running, QStringList *notes)
+{
+    if (!running.claimed)
+        return;
+    running.claimed = false;
+    setLive(running.operationKey, false);
+    if (auto r = m_store->releaseStop(runningKey(running), running.operationKey); !r.ok()) {
+        qCWarning(lcRuntime) << "stop claim not released:" << r.error().message;
+        if (notes)
+            *notes << QStringLiteral("WARNING: the stop's claim could not be released (a later stop of the same "
+                                     "scope will take it over): %1")
+                          .arg(r.error().message);
+    }
+}
+
+QString StopSwitch::auditJoin(const Running &joiner, const QByteArray &operation, const QString &holderActor,
+                              qint64 holderPid, const QByteArray &holderHost)
+{
+    // The operator asked for a stop: the trail says who, why, and which running stop it joined
+    // (its operation key, so the join reads as part of that operation).
+    AuditEntry e;
+    e.actor = joiner.actor;
+    e.action = joiner.resume ? QStringLiteral("resume.joined") : QStringLiteral("stop.joined");
+    const StopScope &scope = joiner.plan.scope;
+    if (scope.kind == StopScope::Kind::Agent)
+        e.target.agent = s(scope.value);
+    else if (scope.kind == StopScope::Kind::Run)
+        e.target.run = s(scope.value);
+    else if (scope.kind == StopScope::Kind::Principal)
+        e.target.principal = s(scope.value);
+    e.reason = joiner.reason;
+    e.detail = QJsonObject{
+        {QStringLiteral("operation"), s(operation)},
+        {QStringLiteral("scope"), QJsonObject{{QStringLiteral("kind"), s(scope.wireKind())},
+                                              {QStringLiteral("value"), s(scope.value)}}},
+        {QStringLiteral("layers"), QJsonArray::fromStringList(joiner.plan.layers)},
+        {QStringLiteral("joined"), QJsonObject{{QStringLiteral("actor"), holderActor},
+                                               {QStringLiteral("pid"), holderPid},
+                                               {QStringLiteral("host"), s(holderHost)}}}};
+    if (auto a = m_store->appendAudit(e); !a.ok())
+        return QStringLiteral("WARNING: the join could not be written to the audit trail: %1").arg(a.error().message);
+    return {};
 }
 
 StopSwitch::StopSwitch(std::shared_ptr<Store> store, std::optional<Profile> profile,
@@ -508,9 +594,22 @@ void StopSwitch::resume(const StopPlan &plan, const QString &reason, Progress pr
 
 void StopSwitch::start(const StopPlan &plan, const QString &reason, bool resume, Progress progress, Done done)
 {
-    const QByteArray key = (resume ? "resume:" : "stop:") + plan.scope.key();
-    if (auto it = m_running.find(key); it != m_running.end()) {
+    const QByteArray key = stopKey(plan, resume);
+    if (auto it = m_running.find(key); it != m_running.end() && !reason.trimmed().isEmpty()) {
         // A second stop of a scope being stopped joins the first and reports its result.
+        const Running &first = **it;
+        Running joiner;
+        joiner.plan = plan;
+        joiner.resume = resume;
+        joiner.reason = reason.trimmed();
+        joiner.actor = currentOperator(m_profile);
+        const QString warning
+            = first.joined ? auditJoin(joiner, first.joined->operation, first.joined->actor, first.joined->pid,
+                                       first.joined->host)
+                           : auditJoin(joiner, first.operationKey, first.actor.id, QCoreApplication::applicationPid(),
+                                       QSysInfo::machineHostName().toUtf8());
+        if (!warning.isEmpty())
+            qCWarning(lcRuntime) << warning;
         (*it)->done.push_back(std::move(done));
         (*it)->progress.push_back(std::move(progress));
         return;
@@ -571,8 +670,17 @@ void StopSwitch::begin(const std::shared_ptr<Running> &running)
     mine.host = QSysInfo::machineHostName().toUtf8();
     mine.actor = running->actor.id;
     mine.startedMs = QDateTime::currentMSecsSinceEpoch();
+    for (const PlannedAction &a : plan.actions)
+        mine.deadlineMs = std::max<qint64>(mine.deadlineMs, guardMsFor(a));
     std::optional<StopClaim> takenOver;
-    if (auto claim = m_store->claimStop(mine, running->takeOver ? 0 : m_claimStaleMs, &takenOver); !claim.ok()) {
+    auto claim = m_store->claimStop(mine, m_claimStaleMs, &takenOver, running->replacing);
+    if (claim.ok() && claim->operation != mine.operation && claim->pid == mine.pid && claim->host == mine.host
+        && !isLive(claim->operation)) {
+        // This process's own leftover (its release failed): nobody is carrying it out.
+        claim = m_store->claimStop(mine, m_claimStaleMs, &takenOver, claim->operation);
+    }
+    running->replacing.clear();
+    if (!claim.ok()) {
         // The stop goes ahead: bookkeeping must never keep an operator from stopping an agent.
         running->notes << QStringLiteral("WARNING: could not check whether another process is stopping the same "
                                          "scope (%1): two stops may act at once")
@@ -582,6 +690,7 @@ void StopSwitch::begin(const std::shared_ptr<Running> &running)
         return;
     } else {
         running->claimed = true;
+        setLive(running->operationKey, true);
         if (takenOver)
             running->notes << QStringLiteral("a stop of the same scope by %1 (process %2 on %3, started %4) never "
                                              "finished: this stop took over")
@@ -617,8 +726,7 @@ void StopSwitch::begin(const std::shared_ptr<Running> &running)
         {QStringLiteral("drill"), plan.drill},
         {QStringLiteral("actions"), actions}};
     if (auto a = m_store->appendAudit(intent); !a.ok()) {
-        if (running->claimed)
-            (void)m_store->releaseStop(key, running->operationKey);
+        releaseClaim(*running, &running->notes);
         failAll(QStringLiteral("not attempted: the audit trail could not record the intent: %1").arg(a.error().message));
         return;
     }
@@ -955,13 +1063,7 @@ void StopSwitch::finishAction(const std::shared_ptr<Running> &running, int index
     }
 
     // Released after the result is in the trail: a process that joined reads it from there.
-    if (running->claimed) {
-        if (auto r = m_store->releaseStop(runningKey(*running), running->operationKey); !r.ok())
-            o.notes << QStringLiteral("WARNING: the stop's claim could not be released (another process's stop of "
-                                      "the same scope will take it over): %1")
-                           .arg(r.error().message);
-        running->claimed = false;
-    }
+    releaseClaim(*running, &o.notes);
     m_running.remove(runningKey(*running));
     if (!running->resume)
         emit stopFinished(o, running->plan.agents);
@@ -975,31 +1077,10 @@ void StopSwitch::finishAction(const std::shared_ptr<Running> &running, int index
 void StopSwitch::join(const std::shared_ptr<Running> &running, const StopClaim &holder)
 {
     running->joined = holder;
-    running->joinedFor.start();
-    // The operator asked for a stop: the trail says who, why, and which running stop it joined
-    // (its operation key, so the join reads as part of that operation).
-    AuditEntry e;
-    e.actor = running->actor;
-    e.action = running->resume ? QStringLiteral("resume.joined") : QStringLiteral("stop.joined");
-    const StopScope &scope = running->plan.scope;
-    if (scope.kind == StopScope::Kind::Agent)
-        e.target.agent = s(scope.value);
-    else if (scope.kind == StopScope::Kind::Run)
-        e.target.run = s(scope.value);
-    else if (scope.kind == StopScope::Kind::Principal)
-        e.target.principal = s(scope.value);
-    e.reason = running->reason;
-    e.detail = QJsonObject{
-        {QStringLiteral("operation"), s(holder.operation)},
-        {QStringLiteral("scope"), QJsonObject{{QStringLiteral("kind"), s(scope.wireKind())},
-                                              {QStringLiteral("value"), s(scope.value)}}},
-        {QStringLiteral("joined"), QJsonObject{{QStringLiteral("actor"), holder.actor},
-                                               {QStringLiteral("pid"), holder.pid},
-                                               {QStringLiteral("host"), s(holder.host)}}}};
-    if (auto a = m_store->appendAudit(e); !a.ok())
-        running->notes << QStringLiteral("WARNING: the join could not be written to the audit trail: %1")
-                              .arg(a.error().message);
     m_running.insert(runningKey(*running), running); // stops of this process join this one
+    if (const QString warning = auditJoin(*running, holder.operation, holder.actor, holder.pid, holder.host);
+        !warning.isEmpty())
+        running->notes << warning;
     qCInfo(lcRuntime) << "a stop of" << runningKey(*running) << "joins operation" << holder.operation << "of process"
                       << holder.pid;
     running->poll = new QTimer(this);
@@ -1011,63 +1092,78 @@ void StopSwitch::join(const std::shared_ptr<Running> &running, const StopClaim &
 void StopSwitch::pollJoined(const std::shared_ptr<Running> &running)
 {
     const StopClaim holder = *running->joined;
+    // Every action of the holder's stop ends within its guard (the claim says how long the
+    // longest may take); a holder that is alive but still holds the scope well past it is hung,
+    // and the agent is still not contained.
+    qint64 deadlineMs = holder.deadlineMs;
+    if (deadlineMs <= 0)
+        for (const PlannedAction &a : running->plan.actions)
+            deadlineMs = std::max<qint64>(deadlineMs, guardMsFor(a));
+    const qint64 waitMs = deadlineMs + m_joinSlackMs;
+    const qint64 age = QDateTime::currentMSecsSinceEpoch() - holder.startedMs;
+    const bool hung = age > waitMs || age >= m_claimStaleMs;
     auto current = m_store->stopClaim(holder.scope);
-    if (!current.ok()) {
+    if (!current.ok())
         qCWarning(lcRuntime) << "reading the stops in flight:" << current.error().message;
-        return; // the next tick asks again
-    }
-    const bool held = current.value() && current.value()->operation == holder.operation;
-    // Every action of a stop ends within its guard; a holder that is alive but still holds the
-    // scope well past the longest guard is hung, and the agent is still not contained.
-    int waitMs = m_joinSlackMs;
-    for (const PlannedAction &a : running->plan.actions)
-        waitMs = std::max(waitMs, guardMsFor(a) + m_joinSlackMs);
-    const bool hung = running->joinedFor.elapsed() > waitMs;
-    if (held && !hung && Store::holderAlive(holder)
-        && QDateTime::currentMSecsSinceEpoch() - holder.startedMs < m_claimStaleMs)
+    // A claim that cannot be read counts as still held: the deadline still applies.
+    const bool held = !current.ok() || (current.value() && current.value()->operation == holder.operation);
+    const bool alive = Store::holderAlive(holder);
+    if (held && alive && !hung)
         return;
+    std::optional<StopOutcome> outcome;
+    if (!held) {
+        bool readFailed = false;
+        outcome = joinedOutcome(*running, &readFailed);
+        if (!outcome && readFailed && !hung)
+            return; // the trail could not be read just now: the next tick reads it again
+    }
     running->poll->stop();
     running->poll->deleteLater();
     running->poll = nullptr;
     m_running.remove(runningKey(*running));
-    if (!held) {
-        if (std::optional<StopOutcome> o = joinedOutcome(*running)) {
-            if (!running->resume)
-                emit stopFinished(*o, running->plan.agents);
-            else
-                emit resumeFinished(*o, running->plan.agents);
-            for (const Done &d : running->done)
-                if (d)
-                    d(*o);
-            return;
-        }
+    if (outcome) {
+        if (!running->resume)
+            emit stopFinished(*outcome, running->plan.agents);
+        else
+            emit resumeFinished(*outcome, running->plan.agents);
+        for (const Done &d : running->done)
+            if (d)
+                d(*outcome);
+        return;
     }
-    // The stop this one waited for ended without a result in the trail (its process died, or it
-    // ran past the time a claim stays live): this one is carried out after all.
-    running->notes << (held && hung ? QStringLiteral("the stop of the same scope that %1 started (process %2, %3) "
-                                                     "gave no result within %4 ms, past every deadline: this stop "
-                                                     "was carried out instead")
-                                          .arg(holder.actor, QString::number(holder.pid),
-                                               QDateTime::fromMSecsSinceEpoch(holder.startedMs).toUTC().toString(Qt::ISODate))
-                                          .arg(waitMs)
-                                    : QStringLiteral("the stop of the same scope that %1 started (process %2, %3) "
-                                                     "ended without a result: this stop was carried out instead")
-                                          .arg(holder.actor, QString::number(holder.pid),
-                                               QDateTime::fromMSecsSinceEpoch(holder.startedMs).toUTC().toString(Qt::ISODate)));
-    running->takeOver = held && hung;
+    // The stop this one waited for ended without a result in the trail (its process died), or
+    // is hung past every deadline: this one is carried out after all.
+    const QString who = QStringLiteral("the stop of the same scope that %1 started (process %2, %3)")
+                            .arg(holder.actor, QString::number(holder.pid),
+                                 QDateTime::fromMSecsSinceEpoch(holder.startedMs).toUTC().toString(Qt::ISODate));
+    running->notes << (held && alive ? QStringLiteral("%1 gave no result within %2 ms, past every deadline: this stop "
+                                                      "was carried out instead")
+                                           .arg(who)
+                                           .arg(waitMs)
+                                     : QStringLiteral("%1 ended without a result: this stop was carried out instead")
+                                           .arg(who));
+    // Only that claim is taken over whatever its age: should another waiting stop have taken it
+    // over first, this one joins that one.
+    running->replacing = held ? holder.operation : QByteArray();
     running->joined.reset();
     begin(running);
 }
 
-std::optional<StopOutcome> StopSwitch::joinedOutcome(const Running &running) const
+std::optional<StopOutcome> StopSwitch::joinedOutcome(const Running &running, bool *readFailed) const
 {
     const StopClaim &holder = *running.joined;
     auto head = m_store->auditHead();
-    if (!head.ok() || !head.value())
+    if (!head.ok()) {
+        qCWarning(lcRuntime) << "reading the joined stop's result:" << head.error().message;
+        *readFailed = true;
+        return std::nullopt;
+    }
+    if (!head.value())
         return std::nullopt;
     auto records = m_store->auditRecords(holder.auditSeq + 1, head.value()->seq);
     if (!records.ok()) {
         qCWarning(lcRuntime) << "reading the joined stop's result:" << records.error().message;
+        *readFailed = true;
         return std::nullopt;
     }
     const QString prefix = running.resume ? QStringLiteral("resume") : QStringLiteral("stop");
@@ -1077,7 +1173,10 @@ std::optional<StopOutcome> StopSwitch::joinedOutcome(const Running &running) con
     o.startedAtMs = holder.startedMs;
     o.joined = holder;
     bool completed = false;
+    QSet<QByteArray> rowsSeen; // a late answer after its guard fired is audited too: the first row counts
     for (const AuditRecord &record : records.value()) {
+        if (completed)
+            break;
         if (!record.line.contains(holder.operation))
             continue;
         const QJsonObject r = QJsonDocument::fromJson(record.line).object();
@@ -1100,6 +1199,11 @@ std::optional<StopOutcome> StopSwitch::joinedOutcome(const Running &running) con
                               .value_or(LayerOutcome::Failed);
             row.detail = detail.value(QStringLiteral("detail")).toString();
             row.ms = detail.value(QStringLiteral("ms")).toInteger();
+            const QByteArray rowKey = row.layer + '\n' + row.agent + '\n' + row.run + '\n' + row.provider + '\n'
+                                      + row.target;
+            if (rowsSeen.contains(rowKey))
+                continue;
+            rowsSeen.insert(rowKey);
             o.rows.push_back(row);
         } else if (action == QLatin1String("approval.released")) {
             o.releasedApprovals.append(QJsonObject{{QStringLiteral("run"), target.value(QStringLiteral("run"))},

@@ -124,7 +124,9 @@ public:
     Result<StopPlan> planResume(const StopScope &scope) const;
     void resume(const StopPlan &plan, const QString &reason, Progress progress, Done done);
 
-    bool isStopping(const StopScope &scope) const { return m_running.contains("stop:" + scope.key()); }
+    bool isStopping(const StopScope &scope) const;
+    // The key a stop is claimed and joined under: scope, layers, and whether it is a drill.
+    static QByteArray stopKey(const StopPlan &plan, bool resume = false);
     ~StopSwitch() override;
 
     // How long a claim of another process counts as live (it is then taken over), how often a
@@ -163,7 +165,10 @@ private:
     void begin(const std::shared_ptr<Running> &running);
     void join(const std::shared_ptr<Running> &running, const StopClaim &holder);
     void pollJoined(const std::shared_ptr<Running> &running);
-    std::optional<StopOutcome> joinedOutcome(const Running &running) const;
+    std::optional<StopOutcome> joinedOutcome(const Running &running, bool *readFailed) const;
+    void releaseClaim(Running &running, QStringList *notes);
+    QString auditJoin(const Running &joiner, const QByteArray &operation, const QString &holderActor,
+                      qint64 holderPid, const QByteArray &holderHost);
     static QByteArray runningKey(const Running &running);
     int guardMsFor(const PlannedAction &action) const;
 

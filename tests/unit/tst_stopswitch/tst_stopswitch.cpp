@@ -90,11 +90,11 @@ private:
     std::vector<QByteArray> *m_calls;
 };
 
-// A claim of refund-agent's stop by process `pid` of this host, made now.
-StopClaim claimOf(qint64 pid, const QByteArray &operation)
+// A claim of `plan`'s stop by process `pid` of this host, made now.
+StopClaim claimOf(const StopPlan &plan, qint64 pid, const QByteArray &operation)
 {
     StopClaim claim;
-    claim.scope = "stop:agent:refund-agent";
+    claim.scope = StopSwitch::stopKey(plan);
     claim.operation = operation;
     claim.pid = pid;
     claim.host = QSysInfo::machineHostName().toUtf8();
@@ -129,6 +129,8 @@ private slots:
     void aClaimOfAProcessThatExitedIsTakenOver();
     void aJoinedStopWhoseHolderDiesIsCarriedOut();
     void aJoinedStopWhoseHolderHangsIsCarriedOut();
+    void aStopOfOtherLayersDoesNotJoin();
+    void aLeftoverClaimOfThisProcessIsTakenOver();
     void reasonIsRequired();
     void resumeUndoesWhatLayersAllow();
     void aStopWhileTheApprovalIsBeingDecided();
@@ -482,6 +484,20 @@ void tst_StopSwitch::twoStopsOfOneScopeJoin()
     QCOMPARE(second->reason, QStringLiteral("one"));
     QCOMPARE(second->rows.size(), first->rows.size());
     QVERIFY(!s->isStopping(plan->scope));
+    // The second request is in the trail with its own reason, as part of the first's operation.
+    QString operation, joinedReason, joinedOperation;
+    for (const QJsonObject &r : audit()) {
+        const QString action = r.value(QStringLiteral("action")).toString();
+        const QString op = r.value(QStringLiteral("detail")).toObject().value(QStringLiteral("operation")).toString();
+        if (action == QLatin1String("stop.requested"))
+            operation = op;
+        if (action == QLatin1String("stop.joined")) {
+            joinedReason = r.value(QStringLiteral("reason")).toString();
+            joinedOperation = op;
+        }
+    }
+    QCOMPARE(joinedReason, QStringLiteral("two"));
+    QCOMPARE(joinedOperation, operation);
 }
 
 // Another process stopping the same scope: a second Store on the same file has its own
@@ -498,7 +514,7 @@ void tst_StopSwitch::aStopOfAnotherProcessIsJoined()
     QVERIFY(plan.ok());
     std::optional<StopOutcome> a, b;
     first->execute(*plan, QStringLiteral("card fraud"), {}, [&](const StopOutcome &o) { a = o; });
-    auto claim = m_store->stopClaim("stop:agent:refund-agent");
+    auto claim = m_store->stopClaim(StopSwitch::stopKey(*plan));
     QVERIFY(claim.ok() && claim.value());
     QCOMPARE(claim.value()->pid, qint64(QCoreApplication::applicationPid()));
     second->execute(*plan, QStringLiteral("also me"), {}, [&](const StopOutcome &o) { b = o; });
@@ -531,7 +547,7 @@ void tst_StopSwitch::aStopOfAnotherProcessIsJoined()
     QCOMPARE(rowsB, rowsA);
     QVERIFY(b->notes.join(QLatin1Char(' ')).contains(QStringLiteral("joined the stop")));
     // Nothing is left claimed, and only one stop is in the trail.
-    auto after = m_store->stopClaim("stop:agent:refund-agent");
+    auto after = m_store->stopClaim(StopSwitch::stopKey(*plan));
     QVERIFY(after.ok() && !after.value());
     int requested = 0;
     std::optional<QJsonObject> joinRecord;
@@ -556,20 +572,20 @@ void tst_StopSwitch::aClaimOfAProcessThatExitedIsTakenOver()
     QVERIFY(gone.waitForStarted());
     const qint64 deadPid = gone.processId();
     QVERIFY(gone.waitForFinished());
-    const StopClaim ghost = claimOf(deadPid, "op-of-a-dead-process");
-    QVERIFY(!Store::holderAlive(ghost));
-    QVERIFY(m_store->claimStop(ghost, 60000).ok());
-
     auto s = makeSwitch();
     auto plan = s->plan({StopScope::Kind::Agent, "refund-agent"});
     QVERIFY(plan.ok());
+    const StopClaim ghost = claimOf(*plan, deadPid, "op-of-a-dead-process");
+    QVERIFY(!Store::holderAlive(ghost));
+    QVERIFY(m_store->claimStop(ghost, 60000).ok());
+
     const StopOutcome o = run(*s, *plan);
     QVERIFY(!o.joined);
     QVERIFY(o.verified);
     QCOMPARE(m_idp->contains, 1);
     QVERIFY2(o.notes.join(QLatin1Char(' ')).contains(QStringLiteral("never finished: this stop took over")),
              qPrintable(o.notes.join(QLatin1Char('|'))));
-    auto after = m_store->stopClaim("stop:agent:refund-agent");
+    auto after = m_store->stopClaim(StopSwitch::stopKey(*plan));
     QVERIFY(after.ok() && !after.value());
 }
 
@@ -579,12 +595,11 @@ void tst_StopSwitch::aJoinedStopWhoseHolderDiesIsCarriedOut()
     QProcess holder;
     holder.start(QStringLiteral("sleep"), {QStringLiteral("60")});
     QVERIFY(holder.waitForStarted());
-    QVERIFY(m_store->claimStop(claimOf(holder.processId(), "op-of-a-process-about-to-die"), 60000).ok());
-
     auto s = makeSwitch();
     s->setJoinTimings(60000, 20);
     auto plan = s->plan({StopScope::Kind::Agent, "refund-agent"});
     QVERIFY(plan.ok());
+    QVERIFY(m_store->claimStop(claimOf(*plan, holder.processId(), "op-of-a-process-about-to-die"), 60000).ok());
     std::optional<StopOutcome> out;
     s->execute(*plan, QStringLiteral("contain it"), {}, [&](const StopOutcome &o) { out = o; });
     QTest::qWait(150);
@@ -608,15 +623,16 @@ void tst_StopSwitch::aJoinedStopWhoseHolderHangsIsCarriedOut()
     QProcess holder;
     holder.start(QStringLiteral("sleep"), {QStringLiteral("60")});
     QVERIFY(holder.waitForStarted());
-    QVERIFY(m_store->claimStop(claimOf(holder.processId(), "op-of-a-hung-process"), 60000).ok());
-
     auto s = makeSwitch();
-    s->setJoinTimings(60000, 20, 100); // waits the longest guard (2.7 s here) + 0.1 s
+    s->setJoinTimings(60000, 20, 100);
     auto plan = s->plan({StopScope::Kind::Agent, "refund-agent"});
     QVERIFY(plan.ok());
+    StopClaim hung = claimOf(*plan, holder.processId(), "op-of-a-hung-process");
+    hung.deadlineMs = 2000; // its longest action's guard: the waiting stop gives it 2 s + 0.1 s
+    QVERIFY(m_store->claimStop(hung, 60000).ok());
     std::optional<StopOutcome> out;
     s->execute(*plan, QStringLiteral("contain it"), {}, [&](const StopOutcome &o) { out = o; });
-    QTest::qWait(500);
+    QTest::qWait(300);
     QCOMPARE(m_idp->contains, 0);
     QTRY_VERIFY_WITH_TIMEOUT(out.has_value(), 15000);
     QCOMPARE(m_idp->contains, 1);
@@ -624,10 +640,53 @@ void tst_StopSwitch::aJoinedStopWhoseHolderHangsIsCarriedOut()
     QVERIFY2(out->notes.join(QLatin1Char(' ')).contains(QStringLiteral("past every deadline")),
              qPrintable(out->notes.join(QLatin1Char('|'))));
     // Its claim replaced the hung one's and is released; the hung holder's late release is a no-op.
-    auto after = m_store->stopClaim("stop:agent:refund-agent");
+    auto after = m_store->stopClaim(StopSwitch::stopKey(*plan));
     QVERIFY(after.ok() && !after.value());
     holder.kill();
     holder.waitForFinished();
+}
+
+// Only the same stop joins: a stop of the payment layer alone must act, not report a stop of
+// every layer (nor a drill) as its own.
+void tst_StopSwitch::aStopOfOtherLayersDoesNotJoin()
+{
+    auto other = Store::open(m_dir->filePath(QStringLiteral("t.db")));
+    QVERIFY(other.ok());
+    auto first = makeSwitch();
+    auto second = makeSwitch(other.value());
+    m_idp->delayMs = m_pay->delayMs = m_gw->delayMs = 300;
+    auto all = first->plan({StopScope::Kind::Agent, "refund-agent"});
+    auto paymentOnly = second->plan({StopScope::Kind::Agent, "refund-agent"}, {QStringLiteral("payment")});
+    QVERIFY(all.ok() && paymentOnly.ok());
+    QVERIFY(StopSwitch::stopKey(*all) != StopSwitch::stopKey(*paymentOnly));
+    StopPlan drill = *all;
+    drill.drill = true;
+    QVERIFY(StopSwitch::stopKey(drill) != StopSwitch::stopKey(*all));
+    std::optional<StopOutcome> a, b;
+    first->execute(*all, QStringLiteral("everything"), {}, [&](const StopOutcome &o) { a = o; });
+    second->execute(*paymentOnly, QStringLiteral("the card"), {}, [&](const StopOutcome &o) { b = o; });
+    QTRY_VERIFY_WITH_TIMEOUT(a && b, 10000);
+    QVERIFY(!b->joined);
+    QCOMPARE(m_pay->contains, 2); // each froze the card
+    QCOMPARE(m_idp->contains, 1);
+    QCOMPARE(b->rows.size(), size_t(2)); // two cards, nothing else
+}
+
+// This process's own claim, left behind because its release failed, does not make the next stop
+// of the scope wait for nobody.
+void tst_StopSwitch::aLeftoverClaimOfThisProcessIsTakenOver()
+{
+    auto s = makeSwitch();
+    auto plan = s->plan({StopScope::Kind::Agent, "refund-agent"});
+    QVERIFY(plan.ok());
+    QVERIFY(m_store->claimStop(claimOf(*plan, QCoreApplication::applicationPid(), "op-whose-release-failed"), 60000)
+                .ok());
+    const StopOutcome o = run(*s, *plan);
+    QVERIFY(!o.joined);
+    QVERIFY(o.verified);
+    QCOMPARE(m_idp->contains, 1);
+    QVERIFY2(o.notes.join(QLatin1Char(' ')).contains(QStringLiteral("this stop took over")),
+             qPrintable(o.notes.join(QLatin1Char('|'))));
 }
 
 void tst_StopSwitch::reasonIsRequired()
