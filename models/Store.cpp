@@ -1,5 +1,6 @@
 #include "models/Store.h"
 
+#include "models/EventBlock.h"
 #include "models/Logging.h"
 #include "models/SqliteConnection.h"
 #include "models/StoreSchema.h"
@@ -28,6 +29,7 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <iterator>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -133,31 +135,15 @@ constexpr const char kAddToRun[] =
 constexpr const char kInsertKey[] =
     "INSERT INTO run_keys (key, run_id) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING";
 
-// Only the dedupe conflict (the events_run_start key: a span sent again) is ignored; any other
-// constraint still fails.
-constexpr const char kInsertEvent[] =
-    "INSERT INTO events (run_id, trace_id, span_id, parent_span_id, kind, name, start_ns, end_ns, "
-    "status_code, attributes, input_tokens, output_tokens, cost_micros) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
-    "ON CONFLICT (run_id, start_ns, trace_id, span_id) DO NOTHING";
-
-constexpr const char kSelectEvents[] =
-    "SELECT id, run_id, trace_id, span_id, parent_span_id, kind, name, start_ns, end_ns, "
-    "status_code, attributes, input_tokens, output_tokens, cost_micros FROM events "
-    "WHERE run_id = ?1 ORDER BY start_ns, id LIMIT ?2";
-
-// The first tool or model call of a run that was still running at or after ?2 (it ended, or
-// started, then): the cancel verifier's "still active after cancel" evidence.
-constexpr const char kSelectFirstWorkAfter[] =
-    "SELECT id, run_id, trace_id, span_id, parent_span_id, kind, name, start_ns, end_ns, "
-    "status_code, attributes, input_tokens, output_tokens, cost_micros FROM events "
-    "WHERE run_id = ?1 AND (end_ns >= ?2 OR start_ns >= ?2) AND kind IN ('tool_call', 'model_call') "
-    "ORDER BY start_ns LIMIT 1";
+// Events live in blocks (schema 5, models/EventBlock.h): one row per run per transaction.
+constexpr const char kInsertBlock[] =
+    "INSERT INTO event_blocks (run_id, events, oldest_ns, newest_ns, body) VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr const char kSelectRunBlocks[] = "SELECT id, body FROM event_blocks WHERE run_id = ?1 ORDER BY id";
 
 constexpr const char kSelectKeyRun[] = "SELECT run_id FROM run_keys WHERE key = ?1";
 constexpr const char kSelectRunKeys[] = "SELECT key FROM run_keys WHERE run_id = ?1 ORDER BY key";
 constexpr const char kCountRuns[] = "SELECT count(*) FROM runs";
-constexpr const char kCountEvents[] = "SELECT count(*) FROM events";
+constexpr const char kCountEvents[] = "SELECT coalesce(sum(events), 0) FROM event_blocks";
 constexpr const char kDataVersion[] = "PRAGMA data_version";
 
 constexpr const char kAuditHead[] = "SELECT seq, ts_ms, line, hash FROM audit ORDER BY seq DESC LIMIT 1";
@@ -210,16 +196,24 @@ StopClaim readStopClaim(const SqliteQuery &q)
     return c;
 }
 
-constexpr const char kDeleteOldEvents[] = "DELETE FROM events WHERE max(start_ns, end_ns) < ?1";
+// Retention by age: blocks whose every event is older than the cutoff go whole; blocks that
+// straddle it are rewritten without their old events.
+constexpr const char kDeleteOldBlocks[] = "DELETE FROM event_blocks WHERE newest_ns < ?1 RETURNING events";
+constexpr const char kSelectStraddlingBlocks[] =
+    "SELECT id, run_id, body FROM event_blocks WHERE oldest_ns < ?1 ORDER BY id";
+constexpr const char kRewriteBlock[] =
+    "UPDATE event_blocks SET events = ?2, oldest_ns = ?3, newest_ns = ?4, body = ?5 WHERE id = ?1";
+constexpr const char kDeleteBlock[] = "DELETE FROM event_blocks WHERE id = ?1";
 constexpr const char kDeleteOldRunKeys[] =
     "DELETE FROM run_keys WHERE run_id IN (SELECT id FROM runs WHERE ended_ms > 0 AND ended_ms < ?1 "
-    "AND NOT EXISTS (SELECT 1 FROM events WHERE events.run_id = runs.id))";
+    "AND NOT EXISTS (SELECT 1 FROM event_blocks WHERE event_blocks.run_id = runs.id))";
 constexpr const char kDeleteOldRuns[] =
     "DELETE FROM runs WHERE ended_ms > 0 AND ended_ms < ?1 "
-    "AND NOT EXISTS (SELECT 1 FROM events WHERE events.run_id = runs.id)";
-// Oldest by arrival (rowid order): needs no extra index on the hot insert path.
-constexpr const char kDeleteExcessEvents[] =
-    "DELETE FROM events WHERE id <= (SELECT id FROM events ORDER BY id LIMIT 1 OFFSET ?1)";
+    "AND NOT EXISTS (SELECT 1 FROM event_blocks WHERE event_blocks.run_id = runs.id)";
+// Retention by size: the oldest events by arrival (block id, then their order in the block).
+constexpr const char kSelectBlockSizes[] = "SELECT id, events FROM event_blocks ORDER BY id";
+constexpr const char kSelectBlock[] = "SELECT run_id, body FROM event_blocks WHERE id = ?1";
+constexpr const char kDeleteBlocksUpTo[] = "DELETE FROM event_blocks WHERE id <= ?1";
 
 Run readRun(const SqliteQuery &q)
 {
@@ -248,44 +242,37 @@ Run readRun(const SqliteQuery &q)
     return run;
 }
 
-// Trace and span ids are stored as bytes where they are hex ids (schema version 2), as text
-// otherwise; either way they read back as the text they were written as.
-QByteArray readId(const SqliteQuery &q, int column)
+// Every event of a run, in arrival order, decoded from its blocks.
+Result<std::vector<RunEvent>> readRunEvents(SqliteConnection &db, QByteArrayView runId)
 {
-    return q.isBlob(column) ? q.text(column).toHex() : q.text(column);
-}
-
-// Binds an id as StoreSchema::idToBytes stores it. `buffer` must outlive the step.
-void bindId(SqliteQuery &q, int index, QByteArrayView id, unsigned char (&buffer)[16])
-{
-    if (id.isEmpty()) {
-        q.bindNull(index);
-        return;
+    auto stmt = db.statement(kSelectRunBlocks);
+    if (!stmt)
+        return stmt.error();
+    SqliteQuery q(*stmt);
+    q.bind(1, runId);
+    std::vector<RunEvent> events;
+    const QByteArray id = runId.toByteArray();
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        auto block = EventBlock::decode(q.text(1), id, q.int64(0));
+        if (!block) {
+            Error e = block.error();
+            e.where = db.path();
+            return e;
+        }
+        std::move(block->begin(), block->end(), std::back_inserter(events));
     }
-    if (const int n = StoreSchema::idToBytes(id, buffer); n > 0)
-        q.bindBlobStatic(index, QByteArrayView(reinterpret_cast<const char *>(buffer), n));
-    else
-        q.bindStatic(index, id);
+    if (rc != SQLITE_DONE)
+        return db.error(rc, QStringLiteral("reading events"));
+    return events;
 }
 
-RunEvent readEvent(const SqliteQuery &q)
+// A run's events for the timeline: by start time, ties in arrival order.
+void sortByStart(std::vector<RunEvent> &events)
 {
-    RunEvent e;
-    e.id = q.int64(0);
-    e.runId = q.text(1);
-    e.traceId = readId(q, 2);
-    e.spanId = readId(q, 3);
-    e.parentSpanId = readId(q, 4);
-    e.kind = eventKindFromWireName(q.text(5)).value_or(EventKind::Span);
-    e.name = q.text(6);
-    e.startNs = q.int64(7);
-    e.endNs = q.int64(8);
-    e.statusCode = int(q.int64(9));
-    e.attributesJson = q.text(10);
-    e.inputTokens = q.int64(11);
-    e.outputTokens = q.int64(12);
-    e.costMicros = q.int64(13);
-    return e;
+    std::stable_sort(events.begin(), events.end(), [](const RunEvent &a, const RunEvent &b) {
+        return a.startNs != b.startNs ? a.startNs < b.startNs : a.id < b.id;
+    });
 }
 
 AuditRecord readAudit(const SqliteQuery &q)
@@ -475,6 +462,19 @@ public:
     Result<std::vector<AuditRecord>> appendAudit(const std::vector<AuditEntry> &entries);
     static Result<qint64> retention(SqliteConnection &db, const RetentionPolicy &policy, qint64 nowMs);
 
+    // The dedupe that the per-span table's UNIQUE index did until schema 5: the span keys
+    // (EventBlock::dedupeKey) of the runs the writer touched lately, loaded from a run's blocks
+    // the first time a transaction touches it. Another connection's commit (PRAGMA
+    // data_version) or a failed transaction empties it. Writer thread only.
+    Result<QSet<QByteArray> *> spanKeysOf(SqliteConnection &db, const QByteArray &runId);
+    Result<void> beginSpanKeys(SqliteConnection &db);
+    void forgetSpanKeys();
+    // A transaction's new events, one block per run, written before it commits.
+    Result<void> addToBlock(SqliteConnection &db, const RunEvent &event);
+    Result<void> writeBlocks(SqliteConnection &db);
+    struct PendingBlock;
+    static Result<void> insertBlock(SqliteConnection &db, const PendingBlock &block);
+
     const quint64 m_id;
     const QString m_path;
     const StoreOptions m_options;
@@ -505,6 +505,26 @@ public:
     bool m_checkpointStopping = false;
     std::vector<WriteBatch> m_spentBatches; // committed batches, freed on m_checkpointThread
     std::atomic<int> m_walBackfilled{0}; // WAL pages the last checkpoint had copied
+
+    struct SpanKeys
+    {
+        QSet<QByteArray> keys;
+        quint64 lastUse = 0;
+    };
+    QHash<QByteArray, SpanKeys> m_spanKeys; // writer thread only
+    quint64 m_spanKeysClock = 0;
+    qint64 m_spanKeysDataVersion = -1;
+
+    struct PendingBlock
+    {
+        QByteArray runId;
+        QByteArray body;
+        int count = 0;
+        qint64 oldestNs = 0;
+        qint64 newestNs = 0;
+    };
+    std::vector<PendingBlock> m_pendingBlocks; // writer thread only
+    QHash<QByteArray, size_t> m_pendingIndex;
 };
 
 // sqlite3_wal_hook: runs on the committing thread after each commit (writer or audit).
@@ -791,23 +811,30 @@ Store::Private::applyTransaction(const std::vector<const WriteBatch *> &batches)
     SqliteConnection &db = *m_writer;
     if (auto r = db.exec("BEGIN IMMEDIATE"); !r)
         return r.error();
+    // Whatever fails from here leaves the span keys and the blocks as they were before the
+    // transaction: rolled back, so forgotten.
+    auto fail = [&](const Error &e) -> Result<std::vector<WriteOutcome>> {
+        db.rollbackIfOpen();
+        forgetSpanKeys();
+        return e;
+    };
+    if (auto r = beginSpanKeys(db); !r)
+        return fail(r.error());
     std::vector<WriteOutcome> outcomes(batches.size());
     std::vector<std::vector<QByteArray>> touched(batches.size());
     for (size_t i = 0; i < batches.size(); ++i) {
-        if (auto r = applyBatch(*batches[i], outcomes[i], touched[i]); !r) {
-            db.rollbackIfOpen();
-            return r.error();
-        }
+        if (auto r = applyBatch(*batches[i], outcomes[i], touched[i]); !r)
+            return fail(r.error());
     }
+    if (auto r = writeBlocks(db); !r)
+        return fail(r.error());
 
     // Every touched run as it will be committed: read back inside the transaction, after all
     // of the transaction's batches.
     QHash<QByteArray, Run> committed;
     auto select = db.statement(kSelectRun);
-    if (!select) {
-        db.rollbackIfOpen();
-        return select.error();
-    }
+    if (!select)
+        return fail(select.error());
     for (size_t i = 0; i < batches.size(); ++i) {
         for (const QByteArray &id : touched[i]) {
             auto it = committed.constFind(id);
@@ -818,9 +845,7 @@ Store::Private::applyTransaction(const std::vector<const WriteBatch *> &batches)
                 if (rc == SQLITE_ROW) {
                     it = committed.insert(id, readRun(q));
                 } else if (rc != SQLITE_DONE) {
-                    const Error e = db.error(rc, QStringLiteral("reading run %1").arg(QString::fromUtf8(id)));
-                    db.rollbackIfOpen();
-                    return e;
+                    return fail(db.error(rc, QStringLiteral("reading run %1").arg(QString::fromUtf8(id))));
                 } else {
                     continue;
                 }
@@ -829,11 +854,125 @@ Store::Private::applyTransaction(const std::vector<const WriteBatch *> &batches)
         }
     }
 
-    if (auto r = db.exec("COMMIT"); !r) {
-        db.rollbackIfOpen();
-        return r.error();
-    }
+    if (auto r = db.exec("COMMIT"); !r)
+        return fail(r.error());
     return outcomes;
+}
+
+Result<void> Store::Private::beginSpanKeys(SqliteConnection &db)
+{
+    // Inside the transaction (the write lock is held): no other connection can commit until it
+    // ends, so keys checked now stay true until then.
+    const auto version = db.queryInt(kDataVersion);
+    if (!version)
+        return version.error();
+    if (*version != m_spanKeysDataVersion) {
+        m_spanKeys.clear();
+        m_spanKeysDataVersion = *version;
+    }
+    // Keep the runs used most recently: when there are too many, the older half goes.
+    constexpr qsizetype kMaxRuns = 4096;
+    if (m_spanKeys.size() > kMaxRuns) {
+        std::vector<quint64> uses;
+        uses.reserve(size_t(m_spanKeys.size()));
+        for (const SpanKeys &entry : std::as_const(m_spanKeys))
+            uses.push_back(entry.lastUse);
+        auto middle = uses.begin() + uses.size() / 2;
+        std::nth_element(uses.begin(), middle, uses.end());
+        const quint64 cutoff = *middle;
+        m_spanKeys.removeIf([cutoff](const auto &entry) { return entry.value().lastUse < cutoff; });
+    }
+    return {};
+}
+
+void Store::Private::forgetSpanKeys()
+{
+    m_spanKeys.clear();
+    m_spanKeysDataVersion = -1;
+    m_pendingBlocks.clear();
+    m_pendingIndex.clear();
+}
+
+Result<QSet<QByteArray> *> Store::Private::spanKeysOf(SqliteConnection &db, const QByteArray &runId)
+{
+    auto it = m_spanKeys.find(runId);
+    if (it == m_spanKeys.end()) {
+        SpanKeys loaded;
+        auto stmt = db.statement(kSelectRunBlocks);
+        if (!stmt)
+            return stmt.error();
+        SqliteQuery q(*stmt);
+        q.bind(1, runId);
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW) {
+            const auto events = EventBlock::decode(q.text(1), runId, q.int64(0));
+            if (!events) {
+                // Its events cannot be read back either (every read reports it); a span in it
+                // that is sent again is stored again rather than refused.
+                qCWarning(lcStore) << events.error().message << m_path;
+                continue;
+            }
+            for (const RunEvent &e : *events) {
+                if (QByteArray key = EventBlock::dedupeKey(e); !key.isEmpty())
+                    loaded.keys.insert(std::move(key));
+            }
+        }
+        if (rc != SQLITE_DONE)
+            return db.error(rc, QStringLiteral("reading the events of run %1").arg(QString::fromUtf8(runId)));
+        it = m_spanKeys.insert(runId, std::move(loaded));
+    }
+    it->lastUse = ++m_spanKeysClock;
+    return &it->keys;
+}
+
+Result<void> Store::Private::addToBlock(SqliteConnection &db, const RunEvent &event)
+{
+    auto it = m_pendingIndex.constFind(event.runId);
+    if (it == m_pendingIndex.constEnd()) {
+        it = m_pendingIndex.insert(event.runId, m_pendingBlocks.size());
+        m_pendingBlocks.push_back(PendingBlock{event.runId, {}, 0, 0, 0});
+    }
+    PendingBlock &block = m_pendingBlocks[*it];
+    if (block.count == EventBlock::kMaxEvents) {
+        // Full: written now, and the run's next events start a new block.
+        const PendingBlock full = std::exchange(block, PendingBlock{event.runId, {}, 0, 0, 0});
+        if (auto r = insertBlock(db, full); !r)
+            return r;
+    }
+    const qint64 age = EventBlock::ageNs(event);
+    block.oldestNs = block.count == 0 ? age : std::min(block.oldestNs, age);
+    block.newestNs = block.count == 0 ? age : std::max(block.newestNs, age);
+    EventBlock::append(block.body, event, block.count++);
+    return {};
+}
+
+Result<void> Store::Private::insertBlock(SqliteConnection &db, const PendingBlock &block)
+{
+    auto stmt = db.statement(kInsertBlock);
+    if (!stmt)
+        return stmt.error();
+    SqliteQuery q(*stmt);
+    q.bindStatic(1, block.runId);
+    q.bind(2, qint64(block.count));
+    q.bind(3, block.oldestNs);
+    q.bind(4, block.newestNs);
+    q.bindBlobStatic(5, block.body);
+    if (const int rc = q.step(); rc != SQLITE_DONE)
+        return db.error(rc, QStringLiteral("writing the events of run %1").arg(QString::fromUtf8(block.runId)));
+    return {};
+}
+
+Result<void> Store::Private::writeBlocks(SqliteConnection &db)
+{
+    for (const PendingBlock &block : m_pendingBlocks) {
+        if (block.count == 0)
+            continue;
+        if (auto r = insertBlock(db, block); !r)
+            return r;
+    }
+    m_pendingBlocks.clear();
+    m_pendingIndex.clear();
+    return {};
 }
 
 Result<void> Store::Private::applyBatch(const WriteBatch &batch, WriteOutcome &outcome,
@@ -871,50 +1010,29 @@ Result<void> Store::Private::applyBatch(const WriteBatch &batch, WriteOutcome &o
     // Events first: which of them are new decides what they add to their runs.
     std::vector<std::pair<QByteArray, RunDelta>> deltas;
     QHash<QByteArray, size_t> deltaIndex;
-    if (!batch.events.empty()) {
-        auto stmt = db.statement(kInsertEvent);
-        if (!stmt)
-            return stmt.error();
-        for (const RunEvent &e : batch.events) {
-            if (e.runId.isEmpty())
-                return makeError(Error::Kind::Invalid, QStringLiteral("an event without a run id"), m_path);
-            const QByteArray kind = toWireName(e.kind);
-            SqliteQuery q(*stmt);
-            q.bindStatic(1, e.runId);
-            unsigned char traceBytes[16], spanBytes[16], parentBytes[16];
-            if (e.spanId.isEmpty()) {
-                // No span id: nothing to dedupe on, so it must never collide with anything.
-                q.bindNull(2);
-                q.bindNull(3);
-            } else {
-                bindId(q, 2, e.traceId, traceBytes);
-                bindId(q, 3, e.spanId, spanBytes);
-            }
-            bindId(q, 4, e.parentSpanId, parentBytes);
-            q.bindStatic(5, kind);
-            q.bindStatic(6, e.name);
-            q.bind(7, e.startNs);
-            q.bind(8, e.endNs);
-            q.bind(9, qint64(e.statusCode));
-            q.bindStatic(10, e.attributesJson.isEmpty() ? QByteArrayView("{}") : QByteArrayView(e.attributesJson));
-            q.bind(11, e.inputTokens);
-            q.bind(12, e.outputTokens);
-            q.bind(13, e.costMicros);
-            if (const int rc = q.step(); rc != SQLITE_DONE)
-                return db.error(rc, QStringLiteral("writing an event of run %1").arg(QString::fromUtf8(e.runId)));
-            touch(e.runId);
-            if (sqlite3_changes(db.handle()) == 0) {
+    for (const RunEvent &e : batch.events) {
+        if (e.runId.isEmpty())
+            return makeError(Error::Kind::Invalid, QStringLiteral("an event without a run id"), m_path);
+        touch(e.runId);
+        if (const QByteArray key = EventBlock::dedupeKey(e); !key.isEmpty()) {
+            auto keys = spanKeysOf(db, e.runId);
+            if (!keys)
+                return keys.error();
+            if ((*keys)->contains(key)) {
                 ++outcome.eventsDuplicate;
                 continue;
             }
-            ++outcome.eventsInserted;
-            auto it = deltaIndex.constFind(e.runId);
-            if (it == deltaIndex.constEnd()) {
-                it = deltaIndex.insert(e.runId, deltas.size());
-                deltas.emplace_back(e.runId, RunDelta{});
-            }
-            deltas[*it].second.add(e);
+            (*keys)->insert(key);
         }
+        if (auto r = addToBlock(db, e); !r)
+            return r;
+        ++outcome.eventsInserted;
+        auto it = deltaIndex.constFind(e.runId);
+        if (it == deltaIndex.constEnd()) {
+            it = deltaIndex.insert(e.runId, deltas.size());
+            deltas.emplace_back(e.runId, RunDelta{});
+        }
+        deltas[*it].second.add(e);
     }
     std::vector<bool> applied(deltas.size(), false);
 
@@ -1173,28 +1291,144 @@ Result<qint64> Store::Private::retention(SqliteConnection &db, const RetentionPo
         return e;
     };
 
+    // Keeps the events of a block that `keep` says yes to (with their ordinals, so their ids),
+    // or deletes the block when none is left; returns how many went.
+    auto rewrite = [&db](qint64 blockId, const QByteArray &runId, const QByteArray &body,
+                         const std::function<bool(const RunEvent &, int index)> &keep) -> Result<qint64> {
+        auto events = EventBlock::decode(body, runId, blockId);
+        if (!events)
+            return events.error();
+        QByteArray kept;
+        qint64 count = 0, oldest = 0, newest = 0;
+        for (int i = 0; i < int(events->size()); ++i) {
+            const RunEvent &e = (*events)[size_t(i)];
+            if (!keep(e, i))
+                continue;
+            const qint64 age = EventBlock::ageNs(e);
+            oldest = count == 0 ? age : std::min(oldest, age);
+            newest = count == 0 ? age : std::max(newest, age);
+            ++count;
+            EventBlock::append(kept, e, int(e.id - EventBlock::eventId(blockId, 0)));
+        }
+        auto stmt = db.statement(count == 0 ? kDeleteBlock : kRewriteBlock);
+        if (!stmt)
+            return stmt.error();
+        SqliteQuery q(*stmt);
+        q.bind(1, blockId);
+        if (count > 0) {
+            q.bind(2, count);
+            q.bind(3, oldest);
+            q.bind(4, newest);
+            q.bindBlobStatic(5, kept);
+        }
+        if (const int rc = q.step(); rc != SQLITE_DONE)
+            return db.error(rc, QStringLiteral("applying retention"));
+        return qint64(events->size()) - count;
+    };
+
     qint64 deleted = 0;
     if (policy.maxAgeDays > 0) {
         const qint64 cutoffMs = nowMs - policy.maxAgeDays * 24 * 3600 * 1000;
-        const auto events = run(kDeleteOldEvents, cutoffMs * 1000000);
-        if (!events)
-            return fail(events.error());
+        const qint64 cutoffNs = cutoffMs * 1000000;
+        {
+            auto stmt = db.statement(kDeleteOldBlocks);
+            if (!stmt)
+                return fail(stmt.error());
+            SqliteQuery q(*stmt);
+            q.bind(1, cutoffNs);
+            int rc;
+            while ((rc = q.step()) == SQLITE_ROW)
+                deleted += q.int64(0);
+            if (rc != SQLITE_DONE)
+                return fail(db.error(rc, QStringLiteral("applying retention")));
+        }
+        struct Straddling
+        {
+            qint64 id;
+            QByteArray runId, body;
+        };
+        std::vector<Straddling> straddling;
+        {
+            auto stmt = db.statement(kSelectStraddlingBlocks);
+            if (!stmt)
+                return fail(stmt.error());
+            SqliteQuery q(*stmt);
+            q.bind(1, cutoffNs);
+            int rc;
+            while ((rc = q.step()) == SQLITE_ROW)
+                straddling.push_back({q.int64(0), q.text(1), q.text(2)});
+            if (rc != SQLITE_DONE)
+                return fail(db.error(rc, QStringLiteral("applying retention")));
+        }
+        for (const Straddling &block : straddling) {
+            const auto gone = rewrite(block.id, block.runId, block.body, [cutoffNs](const RunEvent &e, int) {
+                return EventBlock::ageNs(e) >= cutoffNs;
+            });
+            if (!gone)
+                return fail(gone.error());
+            deleted += *gone;
+        }
         if (const auto keys = run(kDeleteOldRunKeys, cutoffMs); !keys)
             return fail(keys.error());
         const auto runs = run(kDeleteOldRuns, cutoffMs);
         if (!runs)
             return fail(runs.error());
-        deleted += *events + *runs;
+        deleted += *runs;
     }
     if (policy.maxEvents > 0) {
         const auto count = db.queryInt(kCountEvents);
         if (!count)
             return fail(count.error());
         if (*count > policy.maxEvents) {
-            const auto events = run(kDeleteExcessEvents, *count - policy.maxEvents - 1);
-            if (!events)
-                return fail(events.error());
-            deleted += *events;
+            // The oldest `excess` events by arrival: whole blocks up to lastWhole, then the first
+            // `fromBoundary` events of the next block.
+            const qint64 excess = *count - policy.maxEvents;
+            qint64 lastWhole = 0, boundary = 0, fromBoundary = 0, covered = 0;
+            {
+                auto stmt = db.statement(kSelectBlockSizes);
+                if (!stmt)
+                    return fail(stmt.error());
+                SqliteQuery q(*stmt);
+                int rc = SQLITE_DONE;
+                while (covered < excess && (rc = q.step()) == SQLITE_ROW) {
+                    const qint64 id = q.int64(0), n = q.int64(1);
+                    if (covered + n <= excess) {
+                        lastWhole = id;
+                        covered += n;
+                    } else {
+                        boundary = id;
+                        fromBoundary = excess - covered;
+                        covered = excess;
+                    }
+                }
+                if (covered < excess && rc != SQLITE_DONE)
+                    return fail(db.error(rc, QStringLiteral("applying retention")));
+            }
+            if (lastWhole > 0) {
+                const auto whole = run(kDeleteBlocksUpTo, lastWhole);
+                if (!whole)
+                    return fail(whole.error());
+            }
+            if (boundary > 0) {
+                QByteArray runId, body;
+                {
+                    auto stmt = db.statement(kSelectBlock);
+                    if (!stmt)
+                        return fail(stmt.error());
+                    SqliteQuery q(*stmt);
+                    q.bind(1, boundary);
+                    if (const int rc = q.step(); rc != SQLITE_ROW)
+                        return fail(db.error(rc, QStringLiteral("applying retention")));
+                    runId = q.text(0);
+                    body = q.text(1);
+                }
+                const auto gone = rewrite(boundary, runId, body, [fromBoundary](const RunEvent &, int index) {
+                    return index >= fromBoundary;
+                });
+                if (!gone)
+                    return fail(gone.error());
+            }
+            deleted += excess;
         }
     }
     if (auto r = db.exec("COMMIT"); !r)
@@ -1378,17 +1612,18 @@ Result<std::optional<RunEvent>> Store::firstWorkEventAfter(QByteArrayView runId,
     auto db = d->reader();
     if (!db)
         return db.error();
-    auto stmt = (*db)->statement(kSelectFirstWorkAfter);
-    if (!stmt)
-        return stmt.error();
-    SqliteQuery q(*stmt);
-    q.bind(1, runId);
-    q.bind(2, startNs);
-    const int rc = q.step();
-    if (rc == SQLITE_ROW)
-        return std::optional<RunEvent>(readEvent(q));
-    if (rc != SQLITE_DONE)
-        return (*db)->error(rc, QStringLiteral("reading events"));
+    auto read = readRunEvents(**db, runId);
+    if (!read)
+        return read.error();
+    // The first tool or model call of the run that was still running at or after startNs (it
+    // ended, or started, then): the cancel verifier's "still active after cancel" evidence.
+    sortByStart(*read);
+    for (RunEvent &e : *read) {
+        if ((e.kind == EventKind::ToolCall || e.kind == EventKind::ModelCall)
+            && (e.endNs >= startNs || e.startNs >= startNs)) {
+            return std::optional<RunEvent>(std::move(e));
+        }
+    }
     return std::optional<RunEvent>();
 }
 
@@ -1397,19 +1632,13 @@ Result<std::vector<RunEvent>> Store::events(QByteArrayView runId, int limit)
     auto db = d->reader();
     if (!db)
         return db.error();
-    auto stmt = (*db)->statement(kSelectEvents);
-    if (!stmt)
-        return stmt.error();
-    SqliteQuery q(*stmt);
-    q.bind(1, runId);
-    q.bind(2, qint64(limit > 0 ? limit : -1));
-    std::vector<RunEvent> events;
-    int rc;
-    while ((rc = q.step()) == SQLITE_ROW)
-        events.push_back(readEvent(q));
-    if (rc != SQLITE_DONE)
-        return (*db)->error(rc, QStringLiteral("reading events"));
-    return events;
+    auto read = readRunEvents(**db, runId);
+    if (!read)
+        return read.error();
+    sortByStart(*read);
+    if (limit > 0 && read->size() > size_t(limit))
+        read->resize(size_t(limit));
+    return read;
 }
 
 Result<qint64> Store::runCount()
@@ -1730,7 +1959,11 @@ Result<std::vector<AuditCheckpoint>> Store::auditCheckpoints()
 Result<qint64> Store::applyRetention(const RetentionPolicy &policy, qint64 nowMs)
 {
     return d->runOnWriter<qint64>(
-        [&](SqliteConnection &db) { return Private::retention(db, policy, nowMs); });
+        [&](SqliteConnection &db) {
+            // The span keys of deleted events must not refuse them if they are sent again.
+            d->forgetSpanKeys();
+            return Private::retention(db, policy, nowMs);
+        });
 }
 
 Result<qint64> StoreTesting::setMaxPageCount(Store &store, qint64 pages)

@@ -14,7 +14,7 @@ class SqliteConnection;
 // second process never sees a half-migrated file. A file newer than this build is refused.
 namespace StoreSchema {
 
-constexpr int kCurrentVersion = 4;
+constexpr int kCurrentVersion = 5;
 
 // Brings the file to kCurrentVersion and returns it, or refuses a newer file with a message
 // that names both versions.

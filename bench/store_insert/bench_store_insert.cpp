@@ -6,9 +6,10 @@
 // 1. N events (default 1,000,000; ~600-byte attribute JSON, 64 events per run, each batch also
 //    upserts its runs) through Store::submit() in batches of 512 into a fresh Store: rows/s
 //    overall and per 100k segment.
-// 2. The ceiling: the same rows through one raw sqlite3 prepared INSERT (same schema, same
-//    indexes, same pragmas, one transaction per 512 rows), without the Store's run upserts,
-//    counters or read-back.
+// 2. The per-span table the Store used before schema 5: the same events as one row each through
+//    one raw sqlite3 prepared INSERT (schema 4's events table and its one UNIQUE index, the same
+//    pragmas, one transaction per 512 rows), without the Store's run upserts, counters or
+//    read-back. The Store now writes a run's events of a transaction as one block.
 // 3. Audit appends: appendAuditBatch() (one transaction and one fsync per batch) and
 //    appendAudit() (one per record), synchronous=FULL.
 #include "models/Store.h"
@@ -201,17 +202,26 @@ void benchStore(const QString &path, qint64 total, qint64 batchSize)
 
 void benchRaw(const QString &path, qint64 total, qint64 batchSize)
 {
-    // The same schema, created by the Store, then a bare connection.
-    if (!Store::open(path)) {
-        std::fprintf(stderr, "cannot create %s\n", qPrintable(path));
+    // A bare connection and schema 4's per-span events table (ids as bytes, one UNIQUE index
+    // that is also the dedupe key).
+    sqlite3 *db = nullptr;
+    sqlite3_open_v2(path.toUtf8().constData(), &db,
+                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (sqlite3_exec(db,
+                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16000;"
+                     "CREATE TABLE events (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, trace_id BLOB, "
+                     "span_id BLOB, parent_span_id BLOB, kind TEXT NOT NULL, name TEXT NOT NULL DEFAULT '', "
+                     "start_ns INTEGER NOT NULL DEFAULT 0, end_ns INTEGER NOT NULL DEFAULT 0, "
+                     "status_code INTEGER NOT NULL DEFAULT 0, attributes TEXT NOT NULL DEFAULT '{}', "
+                     "input_tokens INTEGER NOT NULL DEFAULT 0, output_tokens INTEGER NOT NULL DEFAULT 0, "
+                     "cost_micros INTEGER NOT NULL DEFAULT 0);"
+                     "CREATE UNIQUE INDEX events_run_start ON events (run_id, start_ns, trace_id, span_id);",
+                     nullptr, nullptr, nullptr)
+        != SQLITE_OK) {
+        std::fprintf(stderr, "cannot create %s: %s\n", qPrintable(path), sqlite3_errmsg(db));
         std::exit(1);
     }
-    sqlite3 *db = nullptr;
-    sqlite3_open_v2(path.toUtf8().constData(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-    sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16000",
-                 nullptr, nullptr, nullptr);
     sqlite3_stmt *insert = nullptr;
-    // The Store's own statement: ids as bytes, the same dedupe key (schema version 2).
     if (sqlite3_prepare_v3(db,
                            "INSERT INTO events (run_id, trace_id, span_id, parent_span_id, kind, name, "
                            "start_ns, end_ns, status_code, attributes, input_tokens, output_tokens, "
@@ -270,7 +280,7 @@ void benchRaw(const QString &path, qint64 total, qint64 batchSize)
     }
     sqlite3_finalize(insert);
     sqlite3_close(db);
-    std::printf("raw sqlite3 ceiling (prepared INSERT, %lld rows per transaction): %lld rows in %.2f s "
+    std::printf("one row per span, raw sqlite3 (prepared INSERT, %lld rows per transaction): %lld rows in %.2f s "
                 "= %.0f rows/s\n",
                 static_cast<long long>(batchSize), static_cast<long long>(rows), insertSeconds,
                 double(rows) / insertSeconds);

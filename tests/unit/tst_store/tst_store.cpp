@@ -144,6 +144,11 @@ private slots:
     void retentionDeletesOldEventsAndRunsButNeverAudit();
     void retentionKeepsNewestEvents();
     void stopClaimsAcrossConnections();
+    void version4FileIsMigrated();
+    void aRunsEventsAreWrittenAsBlocks();
+    void dedupeSurvivesForgettingRuns();
+    void dedupeSeesAnotherProcesssSpans();
+    void aDamagedBlockIsReported();
 };
 
 void tst_Store::schemaIsCreatedAndVersioned()
@@ -171,19 +176,20 @@ void tst_Store::schemaIsCreatedAndVersioned()
     QCOMPARE(rawQuery(path, "PRAGMA journal_mode"), QByteArray("wal"));
     QCOMPARE(rawQuery(path, "SELECT value FROM meta WHERE key = 'schema_version'"),
              QByteArray::number(StoreSchema::kCurrentVersion));
-    for (const char *table : {"runs", "run_keys", "events", "approvals", "audit", "audit_checkpoints", "meta"}) {
+    for (const char *table : {"runs", "run_keys", "event_blocks", "approvals", "audit", "audit_checkpoints", "meta"}) {
         const QByteArray sql = "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '"
                                + QByteArray(table) + "'";
         QCOMPARE(rawQuery(path, sql.constData()), QByteArray("1"));
     }
-    for (const char *index : {"runs_started", "runs_updated", "events_run_start"}) {
+    for (const char *index : {"runs_started", "runs_updated", "event_blocks_run"}) {
         const QByteArray sql = "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = '"
                                + QByteArray(index) + "'";
         QCOMPARE(rawQuery(path, sql.constData()), QByteArray("1"));
     }
-    // Version 2: one index on events, which is also the dedupe key.
-    QCOMPARE(rawQuery(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events'"),
+    // Version 5: events are kept in blocks, with one index (by run); the per-span table is gone.
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'event_blocks'"),
              QByteArray("1"));
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'events'"), QByteArray("0"));
 }
 
 void tst_Store::defaultPathIsInTheAppDataFolder()
@@ -278,7 +284,8 @@ void tst_Store::version1FileIsMigrated()
     const auto events = store->events("r1");
     QVERIFY(events.ok());
     QCOMPARE(events->size(), size_t(5));
-    QCOMPARE(events->at(0).id, qint64(1));
+    for (size_t i = 1; i < events->size(); ++i) // ids keep the order the rows arrived in
+        QVERIFY(events->at(i).id > events->at(i - 1).id);
     QCOMPARE(events->at(0).traceId, traceHex(1));
     QCOMPARE(events->at(0).spanId, spanHex(1));
     QVERIFY(events->at(0).parentSpanId.isEmpty());
@@ -288,9 +295,13 @@ void tst_Store::version1FileIsMigrated()
     QCOMPARE(events->at(3).traceId, QByteArray("not-a-hex-trace"));
     QCOMPARE(events->at(3).spanId, QByteArray("SPAN-FROM-A-TOOL"));
     QVERIFY(events->at(4).spanId.isEmpty());
-    QCOMPARE(rawQuery(path, "SELECT typeof(trace_id) || ' ' || typeof(span_id) FROM events WHERE id = 2"),
-             QByteArray("blob blob"));
-    QCOMPARE(rawQuery(path, "SELECT typeof(span_id) FROM events WHERE id = 3"), QByteArray("text"));
+    QCOMPARE(events->at(1).kind, EventKind::ToolCall);
+    QCOMPARE(events->at(1).name, QByteArray("refund"));
+    QCOMPARE(events->at(4).kind, EventKind::OperatorAction);
+    // All five went into one block of run r1, and the per-span table is gone.
+    QCOMPARE(rawQuery(path, "SELECT count(*) || ' ' || sum(events) || ' ' || min(run_id) FROM event_blocks"),
+             QByteArray("1 5 r1"));
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'events'"), QByteArray("0"));
     QCOMPARE(store->runIdForKey(QByteArray("trace:" + traceHex(1)))->value_or(QByteArray()), QByteArray("r1"));
 
     // A span stored by version 1 is still a duplicate when it comes again...
@@ -303,8 +314,12 @@ void tst_Store::version1FileIsMigrated()
     QCOMPARE(r->eventsDuplicate, 2);
     QCOMPARE(r->eventsInserted, 1);
     QCOMPARE(r->runs.front().toolCalls, 2);
-    // ...and new rows go after the migrated ones.
-    QCOMPARE(rawQuery(path, "SELECT max(id) FROM events"), QByteArray("6"));
+    // ...and new events go after the migrated ones.
+    const auto after = store->events("r1");
+    QVERIFY(after.ok());
+    QCOMPARE(after->size(), size_t(6));
+    QCOMPARE(after->back().spanId, spanHex(3));
+    QVERIFY(after->back().id > events->back().id);
 }
 
 void tst_Store::idsAreStoredAsBytes()
@@ -323,11 +338,13 @@ void tst_Store::idsAreStoredAsBytes()
     auto r = store->write(std::move(batch));
     QVERIFY(r.ok());
     QCOMPARE(r->eventsInserted, 2); // upper-case hex is other text, not the same id
-    QCOMPARE(rawQuery(path, "SELECT length(trace_id) || ' ' || length(span_id) || ' ' || "
-                            "length(parent_span_id) FROM events ORDER BY id LIMIT 1"),
-             QByteArray("16 8 8"));
-    QCOMPARE(rawQuery(path, "SELECT typeof(trace_id) FROM events ORDER BY id DESC LIMIT 1"),
-             QByteArray("text"));
+    // In the block, the lower-case ids are their bytes and the upper-case ones their text.
+    QCOMPARE(rawQuery(path, "SELECT (instr(body, X'0af7651916cd43dd8448eb211c80319c') > 0) + "
+                            "(instr(body, X'b7ad6b7169203331') > 0) + (instr(body, X'00f067aa0ba902b7') > 0) + "
+                            "(instr(body, CAST('0af7651916cd43dd8448eb211c80319c' AS BLOB)) > 0) + "
+                            "(instr(body, CAST('0AF7651916CD43DD8448EB211C80319C' AS BLOB)) > 0) "
+                            "FROM event_blocks"),
+             QByteArray("4"));
     const auto events = store->events("r1");
     QVERIFY(events.ok());
     QCOMPARE(events->size(), size_t(2));
@@ -1043,6 +1060,9 @@ void tst_Store::retentionKeepsNewestEvents()
                                              qint64(b * 10 + i)));
         QVERIFY(store->write(std::move(batch)).ok());
     }
+    const auto before = store->events("r1");
+    QVERIFY(before.ok());
+    QCOMPARE(before->size(), size_t(100));
     RetentionPolicy policy;
     policy.maxEvents = 25;
     const auto deleted = store->applyRetention(policy, 0);
@@ -1050,6 +1070,9 @@ void tst_Store::retentionKeepsNewestEvents()
     QCOMPARE(*deleted, 75);
     const auto events = store->events("r1");
     QCOMPARE(events->size(), size_t(25));
+    // The cut falls inside the eighth batch's block: what is kept keeps its id.
+    for (size_t i = 0; i < events->size(); ++i)
+        QCOMPARE(events->at(i).id, before->at(75 + i).id);
     QCOMPARE(events->front().startNs, 75); // the 25 newest remain
     QCOMPARE(events->back().startNs, 99);
     QCOMPARE(*store->applyRetention(policy, 0), 0); // nothing more to do
@@ -1120,4 +1143,189 @@ void tst_Store::stopClaimsAcrossConnections()
 }
 
 QTEST_GUILESS_MAIN(tst_Store)
+// Schema 4 kept one row per span; version 5 moves them into blocks, a run's events in the order
+// they arrived, 1,024 to a block, and keeps what made a span a duplicate.
+void tst_Store::version4FileIsMigrated()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("v4.db"));
+    createPrivateFileForTest(path);
+    {
+        auto db = SqliteConnection::open(path, SqliteConnection::Mode::ReadWrite, 5000);
+        QVERIFY(db.ok());
+        QCOMPARE(*StoreSchema::migrate(**db, 4), 4);
+        const QByteArray sql =
+            "INSERT INTO runs (id, status, started_ms, updated_ms) VALUES ('big', 'working', 1, 1), "
+            "('small', 'completed', 1, 1);"
+            // 1,030 spans of run "big", arriving newest first (start times count down).
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1030) "
+            "INSERT INTO events (run_id, trace_id, span_id, kind, name, start_ns, end_ns, attributes, input_tokens) "
+            "SELECT 'big', X'" + traceHex(7) + "', printf('%016x', i), 'model_call', 'chat', 100000 - i, "
+            "100000 - i + 5, '{\"i\":' || i || '}', i FROM n;"
+            "INSERT INTO events (run_id, trace_id, span_id, kind, name, start_ns, status_code) VALUES "
+            "('small', X'" + traceHex(8) + "', X'" + spanHex(1) + "', 'tool_call', 'refund', 5, 2),"
+            "('small', NULL, NULL, 'operator_action', 'note', 6, 0);";
+        QVERIFY((*db)->exec(sql.constData()).ok());
+    }
+    auto store = openStore(path);
+    QVERIFY(store);
+    QCOMPARE(store->schemaVersion(), StoreSchema::kCurrentVersion);
+    QCOMPARE(*store->eventCount(), 1032);
+    QCOMPARE(rawQuery(path, "SELECT group_concat(events) FROM (SELECT events FROM event_blocks ORDER BY id)"),
+             QByteArray("1024,6,2"));
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'events'"), QByteArray("0"));
+    // Their ages, for retention: max(start, end) of the oldest and newest event of each block.
+    QCOMPARE(rawQuery(path, "SELECT oldest_ns || ' ' || newest_ns FROM event_blocks WHERE run_id = 'small'"),
+             QByteArray("5 6"));
+
+    const auto big = store->events("big", 0);
+    QVERIFY(big.ok());
+    QCOMPARE(big->size(), size_t(1030));
+    QCOMPARE(big->front().startNs, 100000 - 1030); // by start time
+    QCOMPARE(big->front().spanId, QByteArray("0000000000000406"));
+    QCOMPARE(big->front().attributesJson, QByteArray("{\"i\":1030}"));
+    QCOMPARE(big->front().inputTokens, 1030);
+    QCOMPARE(big->front().endNs, big->front().startNs + 5);
+    QCOMPARE(big->back().spanId, QByteArray("0000000000000001"));
+    QCOMPARE(big->back().traceId, traceHex(7));
+    QCOMPARE(store->events("big", 10)->size(), size_t(10));
+    const auto small = store->events("small");
+    QCOMPARE(small->size(), size_t(2));
+    QCOMPARE(small->at(0).statusCode, 2);
+    QCOMPARE(small->at(0).spanId, spanHex(1));
+    QVERIFY(small->at(1).traceId.isEmpty() && small->at(1).spanId.isEmpty());
+
+    // What was a duplicate before the move still is one.
+    WriteBatch again;
+    RunEvent first = makeEvent("big", EventKind::ModelCall, traceHex(7), "0000000000000001", 100000 - 1);
+    RunEvent later = makeEvent("small", EventKind::ToolCall, traceHex(8), spanHex(1), 5);
+    RunEvent fresh = makeEvent("small", EventKind::ToolCall, traceHex(8), spanHex(2), 7);
+    again.events = {first, later, fresh};
+    const auto r = store->write(std::move(again));
+    QVERIFY(r.ok());
+    QCOMPARE(r->eventsDuplicate, 2);
+    QCOMPARE(r->eventsInserted, 1);
+}
+
+void tst_Store::aRunsEventsAreWrittenAsBlocks()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("breaker.db"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    // One transaction: 1,500 events of one run and two of another.
+    WriteBatch batch;
+    for (int i = 0; i < 1500; ++i)
+        batch.events.push_back(makeEvent("long", EventKind::ToolCall, traceHex(1), spanHex(i + 1), 1000 + i));
+    batch.events.push_back(makeEvent("short", EventKind::ModelCall, traceHex(2), spanHex(1), 10));
+    batch.events.push_back(makeEvent("short", EventKind::ToolCall, traceHex(2), spanHex(1), 10)); // again
+    const auto r = store->write(std::move(batch));
+    QVERIFY(r.ok());
+    QCOMPARE(r->eventsInserted, 1501);
+    QCOMPARE(r->eventsDuplicate, 1);
+    // A block holds at most 1,024 events.
+    QCOMPARE(rawQuery(path, "SELECT group_concat(run_id || ':' || events) FROM (SELECT * FROM event_blocks ORDER BY id)"),
+             QByteArray("long:1024,long:476,short:1"));
+    const auto events = store->events("long", 0);
+    QCOMPARE(events->size(), size_t(1500));
+    for (int i = 0; i < 1500; ++i) {
+        QCOMPARE(events->at(size_t(i)).spanId, spanHex(i + 1));
+        QCOMPARE(events->at(size_t(i)).runId, QByteArray("long"));
+    }
+    QCOMPARE((*store->run("long"))->toolCalls, 1500);
+    QCOMPARE((*store->run("short"))->toolCalls, 0); // the duplicate counts nothing
+    QCOMPARE(*store->eventCount(), 1501);
+    // Every event has its own id.
+    QSet<qint64> ids;
+    for (const RunEvent &e : *events)
+        ids.insert(e.id);
+    QCOMPARE(ids.size(), qsizetype(1500));
+}
+
+// The writer keeps the span keys of the runs it used lately and reads a run's keys back from its
+// blocks when it has let them go.
+void tst_Store::dedupeSurvivesForgettingRuns()
+{
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("breaker.db")));
+    QVERIFY(store);
+    for (int b = 0; b < 10; ++b) {
+        WriteBatch batch;
+        for (int i = 0; i < 1000; ++i) {
+            const int run = b * 1000 + i;
+            batch.events.push_back(makeEvent("r" + QByteArray::number(run), EventKind::ToolCall,
+                                             traceHex(run + 1), spanHex(1), 1000 + run));
+        }
+        QVERIFY(store->write(std::move(batch)).ok());
+    }
+    WriteBatch again;
+    again.events = {makeEvent("r0", EventKind::ToolCall, traceHex(1), spanHex(1), 1000),
+                    makeEvent("r0", EventKind::ToolCall, traceHex(1), spanHex(2), 1000)};
+    const auto r = store->write(std::move(again));
+    QVERIFY(r.ok());
+    QCOMPARE(r->eventsDuplicate, 1);
+    QCOMPARE(r->eventsInserted, 1);
+    QCOMPARE(*store->eventCount(), 10001);
+}
+
+// Two Stores on one file stand for two processes: a span that another process stored is a
+// duplicate here too, even for a run whose keys this writer already holds.
+void tst_Store::dedupeSeesAnotherProcesssSpans()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("breaker.db"));
+    auto mine = openStore(path);
+    auto other = openStore(path);
+    QVERIFY(mine && other);
+    auto write = [](Store &store, int span) {
+        WriteBatch batch;
+        batch.events.push_back(makeEvent("r1", EventKind::ToolCall, traceHex(1), spanHex(span), 1000 + span));
+        return store.write(std::move(batch));
+    };
+    QCOMPARE(write(*mine, 1)->eventsInserted, 1);  // this writer now holds r1's keys
+    QCOMPARE(write(*other, 2)->eventsInserted, 1); // another process adds a span to r1
+    QCOMPARE(write(*mine, 2)->eventsDuplicate, 1);
+    QCOMPARE(write(*other, 1)->eventsDuplicate, 1);
+    QCOMPARE(write(*mine, 3)->eventsInserted, 1);
+    QCOMPARE(*mine->eventCount(), 3);
+    QCOMPARE((*mine->run("r1"))->toolCalls, 3);
+}
+
+// A block that is not what the Store wrote is reported with its run, on reads and retention, and
+// does not stop new events of the run from being stored.
+void tst_Store::aDamagedBlockIsReported()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("breaker.db"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    WriteBatch batch;
+    batch.events = {makeEvent("r1", EventKind::ToolCall, traceHex(1), spanHex(1), 1000)};
+    QVERIFY(store->write(std::move(batch)).ok());
+    store.reset();
+    QVERIFY(rawExec(path, "UPDATE event_blocks SET body = X'0102ff'"));
+
+    store = openStore(path);
+    QVERIFY(store);
+    const auto events = store->events("r1");
+    QVERIFY(!events.ok());
+    QVERIFY2(events.error().message.contains(QStringLiteral("run r1")), qPrintable(events.error().message));
+    QVERIFY2(events.error().message.contains(QStringLiteral("damaged")), qPrintable(events.error().message));
+    QCOMPARE(events.error().where, QFileInfo(path).absoluteFilePath());
+    QVERIFY(!store->firstWorkEventAfter("r1", 0).ok());
+
+    WriteBatch more;
+    more.events = {makeEvent("r1", EventKind::ToolCall, traceHex(1), spanHex(2), 2000)};
+    const auto r = store->write(std::move(more));
+    QVERIFY(r.ok());
+    QCOMPARE(r->eventsInserted, 1);
+    QCOMPARE(*store->eventCount(), 2);
+
+    RetentionPolicy policy;
+    policy.maxAgeDays = 1; // both events are from 1970
+    const auto retention = store->applyRetention(policy, 10LL * 24 * 3600 * 1000);
+    QVERIFY(retention.ok()); // every event is older than the cutoff: the blocks go whole, unread
+    QCOMPARE(*store->eventCount(), 0);
+}
+
 #include "tst_store.moc"
