@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -139,6 +140,29 @@ constexpr const char kInsertKey[] =
 constexpr const char kInsertBlock[] =
     "INSERT INTO event_blocks (run_id, events, oldest_ns, newest_ns, body) VALUES (?1, ?2, ?3, ?4, ?5)";
 constexpr const char kSelectRunBlocks[] = "SELECT id, body FROM event_blocks WHERE run_id = ?1 ORDER BY id";
+
+// Deferred trace keys (Store::Private::deferKey).
+constexpr QByteArrayView kTraceKeyPrefix("trace:");
+constexpr size_t kDeferredKeysMax = 16384;
+constexpr auto kDeferredKeysWait = std::chrono::seconds(2);
+constexpr const char kNextBlockId[] = "SELECT coalesce(max(id), 0) + 1 FROM event_blocks";
+constexpr const char kInsertOwed[] =
+    "INSERT INTO run_keys_owed (owner, pid, host, from_block) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT (owner) DO UPDATE SET from_block = min(from_block, excluded.from_block)";
+constexpr const char kDeleteOwed[] = "DELETE FROM run_keys_owed WHERE owner = ?1";
+constexpr const char kSelectOwed[] = "SELECT owner, pid, host, from_block FROM run_keys_owed";
+constexpr const char kSelectBlocksFrom[] = "SELECT id, run_id, body FROM event_blocks WHERE id >= ?1 ORDER BY id";
+
+// A trace id and the run its events went to, as one set member.
+QByteArray deferredKey(QByteArrayView traceId, QByteArrayView runId)
+{
+    QByteArray key;
+    key.reserve(traceId.size() + 1 + runId.size());
+    key.append(traceId);
+    key.append('\0');
+    key.append(runId);
+    return key;
+}
 
 constexpr const char kSelectKeyRun[] = "SELECT run_id FROM run_keys WHERE key = ?1";
 constexpr const char kSelectRunKeys[] = "SELECT key FROM run_keys WHERE run_id = ?1 ORDER BY key";
@@ -472,6 +496,19 @@ public:
     // A transaction's new events, one block per run, written before it commits.
     Result<void> addToBlock(SqliteConnection &db, const RunEvent &event);
     Result<void> writeBlocks(SqliteConnection &db);
+
+    // Deferred trace keys. A new run's "trace:<hex>" key lands on a random leaf of run_keys: one
+    // page written (twice, WAL and checkpoint) per new run, a fifth of the bytes at 1M spans.
+    // When the transaction also stores events of that trace in that run, the key waits in
+    // m_deferredKeys (where runIdForKey and keysForRun see it) and goes to run_keys with the
+    // others in sorted bulk, after kDeferredKeysWait or at kDeferredKeysMax keys, and when the
+    // Store closes. A row in run_keys_owed says from which block on this process's blocks hold
+    // keys it has not written; recoverOwedKeys writes them from there if the process died.
+    void deferKey(const QByteArray &key, const QByteArray &runId);
+    bool deferredKeysDue() const;
+    Result<void> writeDeferredKeys(SqliteConnection &db);
+    void flushDeferredKeys();
+    Result<void> recoverOwedKeys(SqliteConnection &db);
     struct PendingBlock;
     static Result<void> insertBlock(SqliteConnection &db, const PendingBlock &block);
 
@@ -525,6 +562,14 @@ public:
     };
     std::vector<PendingBlock> m_pendingBlocks; // writer thread only
     QHash<QByteArray, size_t> m_pendingIndex;
+
+    mutable std::mutex m_deferredMutex;
+    QHash<QByteArray, QByteArray> m_deferredKeys; // key -> run id; changed on the writer thread only
+    std::vector<QByteArray> m_deferredThisTransaction;
+    std::chrono::steady_clock::time_point m_deferredSince;
+    bool m_owedRowWritten = false;
+    qint64 m_transactionFirstBlock = 0;
+    const QByteArray m_owner = QByteArray::number(qint64(::getpid())) + '@' + QSysInfo::machineHostName().toUtf8();
 };
 
 // sqlite3_wal_hook: runs on the committing thread after each commit (writer or audit).
@@ -662,6 +707,8 @@ Result<void> Store::Private::openWriter()
     if (!version)
         return version.error();
     m_schemaVersion = *version;
+    if (auto r = recoverOwedKeys(*m_writer); !r)
+        return r.error();
 
     auto audit = SqliteConnection::open(m_path, SqliteConnection::Mode::ReadWrite,
                                         m_options.busyTimeoutMs);
@@ -723,9 +770,22 @@ void Store::Private::writerLoop()
 {
     std::unique_lock lock(m_queueMutex);
     for (;;) {
-        m_queueCv.wait(lock, [&] { return m_stopping || !m_queue.empty(); });
-        if (m_queue.empty())
-            return; // stopping, and everything is done
+        const auto ready = [&] { return m_stopping || !m_queue.empty(); };
+        if (m_deferredKeys.isEmpty())
+            m_queueCv.wait(lock, ready);
+        else
+            m_queueCv.wait_until(lock, m_deferredSince + kDeferredKeysWait, ready);
+        if (m_queue.empty()) {
+            // Stopping with everything else done, or held-back keys waited long enough with no
+            // batch to take them along.
+            const bool stopping = m_stopping;
+            lock.unlock();
+            flushDeferredKeys();
+            if (stopping)
+                return;
+            lock.lock();
+            continue;
+        }
         std::vector<Task> group;
         if (m_queue.front().call) {
             group.push_back(std::move(m_queue.front()));
@@ -829,6 +889,28 @@ Store::Private::applyTransaction(const std::vector<const WriteBatch *> &batches)
     if (auto r = writeBlocks(db); !r)
         return fail(r.error());
 
+    // Deferred trace keys: the first deferral since the last bulk write records where a
+    // recovery would start; the bulk write goes with this transaction when it is due.
+    bool owedRowNow = false;
+    if (!m_deferredThisTransaction.empty() && !m_owedRowWritten) {
+        auto stmt = db.statement(kInsertOwed);
+        if (!stmt)
+            return fail(stmt.error());
+        SqliteQuery q(*stmt);
+        q.bind(1, m_owner);
+        q.bind(2, qint64(::getpid()));
+        q.bind(3, QSysInfo::machineHostName().toUtf8());
+        q.bind(4, m_transactionFirstBlock);
+        if (const int rc = q.step(); rc != SQLITE_DONE)
+            return fail(db.error(rc, QStringLiteral("recording the run keys still to write")));
+        owedRowNow = true;
+    }
+    const bool keysNow = deferredKeysDue();
+    if (keysNow) {
+        if (auto r = writeDeferredKeys(db); !r)
+            return fail(r.error());
+    }
+
     // Every touched run as it will be committed: read back inside the transaction, after all
     // of the transaction's batches.
     QHash<QByteArray, Run> committed;
@@ -856,7 +938,175 @@ Store::Private::applyTransaction(const std::vector<const WriteBatch *> &batches)
 
     if (auto r = db.exec("COMMIT"); !r)
         return fail(r.error());
+    m_deferredThisTransaction.clear();
+    if (keysNow) {
+        std::lock_guard lock(m_deferredMutex);
+        m_deferredKeys.clear();
+        m_owedRowWritten = false;
+    } else if (owedRowNow) {
+        m_owedRowWritten = true;
+    }
     return outcomes;
+}
+
+void Store::Private::deferKey(const QByteArray &key, const QByteArray &runId)
+{
+    std::lock_guard lock(m_deferredMutex);
+    if (m_deferredKeys.contains(key))
+        return;
+    if (m_deferredKeys.isEmpty())
+        m_deferredSince = std::chrono::steady_clock::now();
+    m_deferredKeys.insert(key, runId);
+    m_deferredThisTransaction.push_back(key);
+}
+
+bool Store::Private::deferredKeysDue() const
+{
+    // Read on the writer thread, the only one that changes it: no lock needed.
+    return size_t(m_deferredKeys.size()) >= kDeferredKeysMax
+           || (!m_deferredKeys.isEmpty() && std::chrono::steady_clock::now() - m_deferredSince >= kDeferredKeysWait);
+}
+
+Result<void> Store::Private::writeDeferredKeys(SqliteConnection &db)
+{
+    // In key order: neighbouring keys share leaves, so each leaf is written once per bulk write.
+    std::vector<std::pair<QByteArray, QByteArray>> sorted;
+    sorted.reserve(size_t(m_deferredKeys.size()));
+    for (auto it = m_deferredKeys.cbegin(); it != m_deferredKeys.cend(); ++it)
+        sorted.emplace_back(it.key(), it.value());
+    std::sort(sorted.begin(), sorted.end());
+    auto insert = db.statement(kInsertKey);
+    if (!insert)
+        return insert.error();
+    for (const auto &[key, runId] : sorted) {
+        SqliteQuery q(*insert);
+        q.bindStatic(1, key);
+        q.bindStatic(2, runId);
+        if (const int rc = q.step(); rc != SQLITE_DONE)
+            return db.error(rc, QStringLiteral("writing a run key"));
+    }
+    auto owed = db.statement(kDeleteOwed);
+    if (!owed)
+        return owed.error();
+    SqliteQuery q(*owed);
+    q.bind(1, m_owner);
+    if (const int rc = q.step(); rc != SQLITE_DONE)
+        return db.error(rc, QStringLiteral("recording the run keys written"));
+    return {};
+}
+
+// Writer thread: the deferred keys on their own, when no batch came to take them along (the
+// wait ran out, the Store closes, retention runs).
+void Store::Private::flushDeferredKeys()
+{
+    if (m_deferredKeys.isEmpty() || !m_writer)
+        return;
+    SqliteConnection &db = *m_writer;
+    Result<void> r = db.exec("BEGIN IMMEDIATE");
+    if (r)
+        r = writeDeferredKeys(db);
+    if (r)
+        r = db.exec("COMMIT");
+    if (!r) {
+        db.rollbackIfOpen();
+        qCWarning(lcStore) << "writing" << m_deferredKeys.size() << "run keys failed, trying again later:"
+                           << r.error().message << m_path;
+        std::lock_guard lock(m_deferredMutex);
+        m_deferredSince = std::chrono::steady_clock::now();
+        return;
+    }
+    std::lock_guard lock(m_deferredMutex);
+    m_deferredKeys.clear();
+    m_owedRowWritten = false;
+}
+
+// At open, before this process writes: keys that a writer which has died held back are still in
+// its blocks (an event of trace T stored in run R: key "trace:T" -> R, the first such event
+// winning, as it did when the key was made).
+Result<void> Store::Private::recoverOwedKeys(SqliteConnection &db)
+{
+    const QByteArray host = QSysInfo::machineHostName().toUtf8();
+    if (auto r = db.exec("BEGIN IMMEDIATE"); !r)
+        return r.error();
+    auto fail = [&db](const Error &e) -> Result<void> {
+        db.rollbackIfOpen();
+        return e;
+    };
+    std::vector<QByteArray> dead;
+    qint64 from = 0;
+    {
+        auto stmt = db.statement(kSelectOwed);
+        if (!stmt)
+            return fail(stmt.error());
+        SqliteQuery q(*stmt);
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW) {
+            StopClaim holder;
+            holder.pid = q.int64(1);
+            holder.host = q.text(2);
+            // This process has written nothing yet: a row with its own pid is an earlier one's.
+            const bool mine = holder.pid == qint64(::getpid()) && holder.host == host;
+            if (!mine && Store::holderAlive(holder))
+                continue;
+            dead.push_back(q.text(0));
+            from = dead.size() == 1 ? q.int64(3) : std::min(from, q.int64(3));
+        }
+        if (rc != SQLITE_DONE)
+            return fail(db.error(rc, QStringLiteral("reading the run keys still to write")));
+    }
+    if (dead.empty()) {
+        db.rollbackIfOpen();
+        return {};
+    }
+    qint64 written = 0;
+    {
+        auto select = db.statement(kSelectBlocksFrom);
+        if (!select)
+            return fail(select.error());
+        auto insert = db.statement(kInsertKey);
+        if (!insert)
+            return fail(insert.error());
+        SqliteQuery q(*select);
+        q.bind(1, from);
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW) {
+            const QByteArray runId = q.text(1);
+            const auto events = EventBlock::decode(q.text(2), runId, q.int64(0));
+            if (!events) {
+                qCWarning(lcStore) << events.error().message << m_path;
+                continue;
+            }
+            QByteArray last;
+            for (const RunEvent &e : *events) {
+                if (e.traceId.isEmpty() || e.traceId == last)
+                    continue;
+                last = e.traceId;
+                SqliteQuery k(*insert);
+                k.bind(1, QByteArray(kTraceKeyPrefix.toByteArray() + e.traceId));
+                k.bind(2, runId);
+                if (const int krc = k.step(); krc != SQLITE_DONE)
+                    return fail(db.error(krc, QStringLiteral("writing a run key")));
+                written += sqlite3_changes(db.handle());
+            }
+        }
+        if (rc != SQLITE_DONE)
+            return fail(db.error(rc, QStringLiteral("reading events for their run keys")));
+    }
+    auto remove = db.statement(kDeleteOwed);
+    if (!remove)
+        return fail(remove.error());
+    for (const QByteArray &owner : dead) {
+        SqliteQuery q(*remove);
+        q.bind(1, owner);
+        if (const int rc = q.step(); rc != SQLITE_DONE)
+            return fail(db.error(rc, QStringLiteral("recording the run keys written")));
+    }
+    if (auto r = db.exec("COMMIT"); !r)
+        return fail(r.error());
+    qCInfo(lcStore).nospace() << "wrote " << written << " trace keys held back by " << dead.size()
+                              << " writer(s) that ended before writing them (from block " << from << "): "
+                              << m_path;
+    return {};
 }
 
 Result<void> Store::Private::beginSpanKeys(SqliteConnection &db)
@@ -869,6 +1119,13 @@ Result<void> Store::Private::beginSpanKeys(SqliteConnection &db)
     if (*version != m_spanKeysDataVersion) {
         m_spanKeys.clear();
         m_spanKeysDataVersion = *version;
+    }
+    if (!m_owedRowWritten) {
+        // Where this transaction's blocks start, should it be the first to hold keys back.
+        const auto next = db.queryInt(kNextBlockId);
+        if (!next)
+            return next.error();
+        m_transactionFirstBlock = *next;
     }
     // Keep the runs used most recently: when there are too many, the older half goes.
     constexpr qsizetype kMaxRuns = 4096;
@@ -891,6 +1148,11 @@ void Store::Private::forgetSpanKeys()
     m_spanKeysDataVersion = -1;
     m_pendingBlocks.clear();
     m_pendingIndex.clear();
+    // Keys held back by a transaction that was rolled back were never the Store's.
+    std::lock_guard lock(m_deferredMutex);
+    for (const QByteArray &key : m_deferredThisTransaction)
+        m_deferredKeys.remove(key);
+    m_deferredThisTransaction.clear();
 }
 
 Result<QSet<QByteArray> *> Store::Private::spanKeysOf(SqliteConnection &db, const QByteArray &runId)
@@ -992,24 +1254,12 @@ Result<void> Store::Private::applyBatch(const WriteBatch &batch, WriteOutcome &o
         touch(run.id);
     }
 
-    if (!batch.keys.empty()) {
-        auto stmt = db.statement(kInsertKey);
-        if (!stmt)
-            return stmt.error();
-        for (const RunKey &key : batch.keys) {
-            if (key.key.isEmpty() || key.runId.isEmpty())
-                continue;
-            SqliteQuery q(*stmt);
-            q.bind(1, key.key);
-            q.bind(2, key.runId);
-            if (const int rc = q.step(); rc != SQLITE_DONE)
-                return db.error(rc, QStringLiteral("writing a run key"));
-        }
-    }
-
-    // Events first: which of them are new decides what they add to their runs.
+    // Events first: which of them are new decides what they add to their runs, and which trace
+    // keys their blocks hold.
     std::vector<std::pair<QByteArray, RunDelta>> deltas;
     QHash<QByteArray, size_t> deltaIndex;
+    QSet<QByteArray> tracesInBlocks; // deferredKey(traceId, runId) of every new event
+    const RunEvent *previous = nullptr;
     for (const RunEvent &e : batch.events) {
         if (e.runId.isEmpty())
             return makeError(Error::Kind::Invalid, QStringLiteral("an event without a run id"), m_path);
@@ -1026,6 +1276,11 @@ Result<void> Store::Private::applyBatch(const WriteBatch &batch, WriteOutcome &o
         }
         if (auto r = addToBlock(db, e); !r)
             return r;
+        if (!e.traceId.isEmpty()
+            && (!previous || previous->traceId != e.traceId || previous->runId != e.runId)) {
+            tracesInBlocks.insert(deferredKey(e.traceId, e.runId));
+        }
+        previous = &e;
         ++outcome.eventsInserted;
         auto it = deltaIndex.constFind(e.runId);
         if (it == deltaIndex.constEnd()) {
@@ -1034,6 +1289,29 @@ Result<void> Store::Private::applyBatch(const WriteBatch &batch, WriteOutcome &o
         }
         deltas[*it].second.add(e);
     }
+
+    // Run keys. A trace key whose events this transaction stores can wait for the next bulk
+    // write (writeDeferredKeys); every other key is written now.
+    if (!batch.keys.empty()) {
+        auto stmt = db.statement(kInsertKey);
+        if (!stmt)
+            return stmt.error();
+        for (const RunKey &key : batch.keys) {
+            if (key.key.isEmpty() || key.runId.isEmpty())
+                continue;
+            if (key.key.startsWith(kTraceKeyPrefix)
+                && tracesInBlocks.contains(deferredKey(key.key.sliced(kTraceKeyPrefix.size()), key.runId))) {
+                deferKey(key.key, key.runId);
+                continue;
+            }
+            SqliteQuery q(*stmt);
+            q.bind(1, key.key);
+            q.bind(2, key.runId);
+            if (const int rc = q.step(); rc != SQLITE_DONE)
+                return db.error(rc, QStringLiteral("writing a run key"));
+        }
+    }
+
     std::vector<bool> applied(deltas.size(), false);
 
     // Described runs: one upsert each, which also adds what the new events bring (one statement
@@ -1585,6 +1863,11 @@ Result<std::optional<QByteArray>> Store::runIdForKey(QByteArrayView key)
         return std::optional<QByteArray>(q.text(0));
     if (rc != SQLITE_DONE)
         return (*db)->error(rc, QStringLiteral("reading a run key"));
+    // Not written yet: a trace key this process's writer holds back (the table first, as the
+    // bulk write keeps a key the table already has).
+    std::lock_guard lock(d->m_deferredMutex);
+    if (const auto it = d->m_deferredKeys.constFind(key.toByteArray()); it != d->m_deferredKeys.constEnd())
+        return std::optional<QByteArray>(it.value());
     return std::optional<QByteArray>();
 }
 
@@ -1604,6 +1887,15 @@ Result<std::vector<QByteArray>> Store::keysForRun(QByteArrayView runId)
         keys.push_back(q.text(0));
     if (rc != SQLITE_DONE)
         return (*db)->error(rc, QStringLiteral("reading run keys"));
+    {
+        std::lock_guard lock(d->m_deferredMutex);
+        for (auto it = d->m_deferredKeys.cbegin(); it != d->m_deferredKeys.cend(); ++it) {
+            if (it.value() == runId)
+                keys.push_back(it.key());
+        }
+    }
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
     return keys;
 }
 
@@ -1960,7 +2252,9 @@ Result<qint64> Store::applyRetention(const RetentionPolicy &policy, qint64 nowMs
 {
     return d->runOnWriter<qint64>(
         [&](SqliteConnection &db) {
-            // The span keys of deleted events must not refuse them if they are sent again.
+            // Keys held back go first, so that those of runs it deletes go with them; the span
+            // keys of deleted events must not refuse them if they are sent again.
+            d->flushDeferredKeys();
             d->forgetSpanKeys();
             return Private::retention(db, policy, nowMs);
         });

@@ -223,6 +223,17 @@ CREATE TABLE event_blocks (
     body BLOB NOT NULL
 );
 CREATE INDEX event_blocks_run ON event_blocks (run_id);
+
+-- Trace keys ("trace:<hex>") a writer holds back to write them to run_keys in sorted bulk
+-- (Store.cpp, "deferred trace keys"): one row per writing process while it holds some. Its
+-- events from block from_block on carry those keys' trace ids, so a Store that opens after the
+-- process died writes the keys from the blocks.
+CREATE TABLE run_keys_owed (
+    owner TEXT PRIMARY KEY, -- "<pid>@<host>"
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    from_block INTEGER NOT NULL
+) WITHOUT ROWID;
 )SQL";
 
 Result<void> convertEventsToBlocks(SqliteConnection &db);

@@ -32,6 +32,9 @@ int main(int argc, char **argv)
         run.updatedMs = 1000 + n;
         batch.runs.push_back(run);
         batch.keys.push_back(RunKey{"child:" + number, run.id});
+        // Held back by the writer (its events are in the batch): written later in bulk, or, when
+        // the child is killed first, by the next Store that opens the file.
+        batch.keys.push_back(RunKey{"trace:" + number.rightJustified(32, '0'), run.id});
         for (int i = 0; i < 20; ++i) {
             RunEvent e;
             e.runId = run.id;

@@ -13,6 +13,8 @@
 
 #include <sqlite3.h>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <future>
 #include <mutex>
@@ -39,6 +41,11 @@ QByteArray rawQuery(const QString &path, const char *sql)
     }
     sqlite3_close(db);
     return value;
+}
+
+QByteArray rawQuery(const QString &path, const QByteArray &sql)
+{
+    return rawQuery(path, sql.constData());
 }
 
 bool rawExec(const QString &path, const char *sql)
@@ -149,6 +156,8 @@ private slots:
     void dedupeSurvivesForgettingRuns();
     void dedupeSeesAnotherProcesssSpans();
     void aDamagedBlockIsReported();
+    void traceKeysAreWrittenInBulk();
+    void keysHeldByAWriterThatDiedAreWrittenAtOpen();
 };
 
 void tst_Store::schemaIsCreatedAndVersioned()
@@ -984,7 +993,13 @@ void tst_Store::killDuringWritesLosesNothingCommitted()
         QCOMPARE(store->events(id)->size(), size_t(20));
         const QByteArray key = "child:" + QByteArray::number(n);
         QCOMPARE(store->runIdForKey(key)->value_or(QByteArray()), id);
+        // The trace keys it held back are in the table, written by the child or, when it died
+        // holding some, by this Store as it opened.
+        const QByteArray traceKey = "trace:" + QByteArray::number(n).rightJustified(32, '0');
+        const QByteArray sql = "SELECT run_id FROM run_keys WHERE key = '" + traceKey + "'";
+        QCOMPARE(rawQuery(path, sql.constData()), id);
     }
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys_owed"), QByteArray("0"));
     // A batch is all or nothing: every stored run has all of its events.
     QCOMPARE(*store->eventCount(), *store->runCount() * 20);
     QVERIFY(*store->runCount() >= committed.size());
@@ -1326,6 +1341,87 @@ void tst_Store::aDamagedBlockIsReported()
     const auto retention = store->applyRetention(policy, 10LL * 24 * 3600 * 1000);
     QVERIFY(retention.ok()); // every event is older than the cutoff: the blocks go whole, unread
     QCOMPARE(*store->eventCount(), 0);
+}
+
+// A new run's trace key, whose events the same batch stores, waits for a bulk write; every other
+// key is written at once. Readers see the waiting ones.
+void tst_Store::traceKeysAreWrittenInBulk()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("breaker.db"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    const QByteArray held = "trace:" + traceHex(1);
+    const QByteArray noEvents = "trace:" + traceHex(9);
+    WriteBatch batch;
+    batch.runs = {makeRun("r1")};
+    batch.keys = {{held, "r1"}, {"a2a:task-1", "r1"}, {noEvents, "r1"}};
+    batch.events = {makeEvent("r1", EventKind::ToolCall, traceHex(1), spanHex(1))};
+    QVERIFY(store->write(std::move(batch)).ok());
+    QCOMPARE(rawQuery(path, "SELECT group_concat(key) FROM (SELECT key FROM run_keys ORDER BY key)"),
+             QByteArray("a2a:task-1," + noEvents));
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys_owed"), QByteArray("1"));
+    QCOMPARE(store->runIdForKey(held)->value_or(QByteArray()), QByteArray("r1"));
+    QCOMPARE(*store->keysForRun("r1"), (std::vector<QByteArray>{"a2a:task-1", held, noEvents}));
+
+    // Written when they have waited long enough, with no other batch to take them along.
+    QTRY_COMPARE_WITH_TIMEOUT(rawQuery(path, "SELECT count(*) FROM run_keys"), QByteArray("3"), 20000);
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys_owed"), QByteArray("0"));
+    QCOMPARE(store->runIdForKey(held)->value_or(QByteArray()), QByteArray("r1"));
+
+    // Enough of them go with the transaction that brings them...
+    WriteBatch many;
+    for (int i = 0; i < 16500; ++i) {
+        const QByteArray run = "m" + QByteArray::number(i);
+        many.keys.push_back({"trace:" + traceHex(100 + i), run});
+        many.events.push_back(makeEvent(run, EventKind::ToolCall, traceHex(100 + i), spanHex(1)));
+    }
+    QVERIFY(store->write(std::move(many)).ok());
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys"), QByteArray::number(3 + 16500));
+    // ...and closing the Store writes the rest.
+    WriteBatch last;
+    last.keys = {{"trace:" + traceHex(50000), "r2"}};
+    last.events = {makeEvent("r2", EventKind::ToolCall, traceHex(50000), spanHex(1))};
+    QVERIFY(store->write(std::move(last)).ok());
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys"), QByteArray::number(3 + 16500));
+    store.reset();
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys"), QByteArray::number(3 + 16501));
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys_owed"), QByteArray("0"));
+}
+
+// A writer that died holding keys back left a row in run_keys_owed: the next Store to open the
+// file writes those keys from the blocks, and leaves a live writer's row alone.
+void tst_Store::keysHeldByAWriterThatDiedAreWrittenAtOpen()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("breaker.db"));
+    {
+        auto store = openStore(path);
+        QVERIFY(store);
+        WriteBatch batch;
+        batch.events = {makeEvent("r1", EventKind::ToolCall, traceHex(1), spanHex(1)),
+                        makeEvent("r2", EventKind::ToolCall, traceHex(2), spanHex(1)),
+                        makeEvent("r2", EventKind::ToolCall, traceHex(3), spanHex(1)),
+                        makeEvent("r2", EventKind::OperatorAction, {}, {})};
+        QVERIFY(store->write(std::move(batch)).ok());
+    }
+    const QByteArray host = QSysInfo::machineHostName().toUtf8();
+    // pid_max is at most 2^22 on Linux: no process has this id.
+    const QByteArray sql = "INSERT INTO run_keys_owed VALUES ('1073741823@" + host + "', 1073741823, '" + host
+                           + "', 1), ('alive@" + host + "', " + QByteArray::number(qint64(getppid())) + ", '"
+                           + host + "', 1);"
+                             "INSERT INTO run_keys VALUES ('trace:" + traceHex(3) + "', 'another-run');";
+    QVERIFY(rawExec(path, sql.constData()));
+
+    auto store = openStore(path);
+    QVERIFY(store);
+    QCOMPARE(rawQuery(path, "SELECT run_id FROM run_keys WHERE key = 'trace:" + traceHex(1) + "'"), QByteArray("r1"));
+    QCOMPARE(rawQuery(path, "SELECT run_id FROM run_keys WHERE key = 'trace:" + traceHex(2) + "'"), QByteArray("r2"));
+    // A key the table had is kept, as the bulk write would have kept it.
+    QCOMPARE(rawQuery(path, "SELECT run_id FROM run_keys WHERE key = 'trace:" + traceHex(3) + "'"),
+             QByteArray("another-run"));
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys"), QByteArray("3"));
+    QCOMPARE(rawQuery(path, "SELECT group_concat(owner) FROM run_keys_owed"), QByteArray("alive@" + host));
 }
 
 #include "tst_store.moc"
