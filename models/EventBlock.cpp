@@ -4,6 +4,8 @@
 
 #include <QtEndian>
 
+#include <optional>
+
 namespace Breaker::EventBlock {
 
 namespace {
@@ -92,6 +94,17 @@ public:
 
     QByteArray text() { return bytes(varint()); }
 
+    void skip(quint64 n)
+    {
+        if (m_failed || n > quint64(m_end - m_p)) {
+            fail();
+            return;
+        }
+        m_p += n;
+    }
+
+    void skipText() { skip(varint()); }
+
     QByteArray id()
     {
         const quint64 tag = varint();
@@ -139,26 +152,56 @@ void append(QByteArray &body, const RunEvent &event, int ordinal)
     putVarint(body, zigzag(event.costMicros));
 }
 
+namespace {
+
+Error corrupt(const QByteArray &runId, qint64 blockId, const QString &what)
+{
+    return makeError(Error::Kind::Invalid, QStringLiteral("stored events of run %1 (block %2) are damaged: %3")
+                                               .arg(QString::fromUtf8(runId))
+                                               .arg(blockId)
+                                               .arg(what));
+}
+
+// The header, and the block id's range (ids must fit in an event id).
+std::optional<Error> checkHeader(QByteArrayView body, const QByteArray &runId, qint64 blockId)
+{
+    if (body.isEmpty())
+        return corrupt(runId, blockId, QStringLiteral("the block is empty"));
+    if (body.front() != kFormat)
+        return corrupt(runId, blockId, QStringLiteral("unknown format %1").arg(int(uchar(body.front()))));
+    if (blockId < 0 || blockId > kMaxBlockId)
+        return corrupt(runId, blockId, QStringLiteral("the block id is out of range"));
+    return std::nullopt;
+}
+
+// Ordinals increase within a block, so no two events share an id.
+std::optional<Error> checkOrdinal(quint64 ordinal, qint64 previous, const QByteArray &runId, qint64 blockId)
+{
+    if (ordinal >= quint64(kMaxEvents))
+        return corrupt(runId, blockId, QStringLiteral("event ordinal %1 is out of range").arg(ordinal));
+    if (qint64(ordinal) <= previous)
+        return corrupt(runId, blockId, QStringLiteral("event ordinal %1 does not follow %2").arg(ordinal).arg(previous));
+    return std::nullopt;
+}
+
+} // namespace
+
 Result<std::vector<RunEvent>> decode(QByteArrayView body, const QByteArray &runId, qint64 blockId)
 {
-    auto corrupt = [&](const QString &what) {
-        return makeError(Error::Kind::Invalid,
-                         QStringLiteral("stored events of run %1 (block %2) are damaged: %3")
-                             .arg(QString::fromUtf8(runId))
-                             .arg(blockId)
-                             .arg(what));
-    };
-    if (body.isEmpty() || body.front() != kFormat)
-        return corrupt(body.isEmpty() ? QStringLiteral("the block is empty")
-                                      : QStringLiteral("unknown format %1").arg(int(uchar(body.front()))));
+    if (auto e = checkHeader(body, runId, blockId))
+        return *e;
     Reader in(body.sliced(1));
     std::vector<RunEvent> events;
+    qint64 previous = -1;
     while (!in.atEnd()) {
         RunEvent e;
         e.runId = runId;
         const quint64 ordinal = in.varint();
-        if (ordinal >= quint64(kMaxEvents))
-            return corrupt(QStringLiteral("event ordinal %1 is out of range").arg(ordinal));
+        if (in.failed())
+            return corrupt(runId, blockId, QStringLiteral("event %1 is cut short").arg(events.size()));
+        if (auto error = checkOrdinal(ordinal, previous, runId, blockId))
+            return *error;
+        previous = qint64(ordinal);
         e.id = eventId(blockId, int(ordinal));
         e.traceId = in.id();
         e.spanId = in.id();
@@ -174,12 +217,50 @@ Result<std::vector<RunEvent>> decode(QByteArrayView body, const QByteArray &runI
         e.outputTokens = in.signedVarint();
         e.costMicros = in.signedVarint();
         if (in.failed())
-            return corrupt(QStringLiteral("event %1 is cut short").arg(events.size()));
+            return corrupt(runId, blockId, QStringLiteral("event %1 is cut short").arg(events.size()));
         if (status < INT_MIN || status > INT_MAX)
-            return corrupt(QStringLiteral("event %1 has status %2").arg(events.size()).arg(status));
+            return corrupt(runId, blockId, QStringLiteral("event %1 has status %2").arg(events.size()).arg(status));
         events.push_back(std::move(e));
     }
     return events;
+}
+
+Result<std::vector<QByteArray>> dedupeKeys(QByteArrayView body, const QByteArray &runId, qint64 blockId)
+{
+    if (auto e = checkHeader(body, runId, blockId))
+        return *e;
+    Reader in(body.sliced(1));
+    std::vector<QByteArray> keys;
+    RunEvent e; // only the fields of the key
+    qint64 previous = -1;
+    size_t index = 0;
+    for (; !in.atEnd(); ++index) {
+        const quint64 ordinal = in.varint();
+        if (in.failed())
+            break;
+        if (auto error = checkOrdinal(ordinal, previous, runId, blockId))
+            return *error;
+        previous = qint64(ordinal);
+        e.traceId = in.id();
+        e.spanId = in.id();
+        in.id();                   // parent span id
+        in.skipText();             // kind
+        in.skipText();             // name
+        e.startNs = in.signedVarint();
+        in.varint();               // duration
+        in.varint();               // status
+        in.skipText();             // attributes
+        in.varint();
+        in.varint();
+        in.varint();
+        if (in.failed())
+            break;
+        if (QByteArray key = dedupeKey(e); !key.isEmpty())
+            keys.push_back(std::move(key));
+    }
+    if (in.failed())
+        return corrupt(runId, blockId, QStringLiteral("event %1 is cut short").arg(index));
+    return keys;
 }
 
 QByteArray dedupeKey(const RunEvent &event)

@@ -79,7 +79,7 @@ inline constexpr char kRuntimeEventTraceId[] = "runtime";
 // One entry on a run's timeline.
 struct RunEvent
 {
-    qint64 id = 0;              // Store row id (0 before it is stored)
+    qint64 id = 0;              // Store event id (EventBlock::eventId; 0 before it is stored)
     QByteArray runId;
     QByteArray traceId;         // 32 lowercase hex chars, empty for non-span events
     QByteArray spanId;          // 16 lowercase hex chars

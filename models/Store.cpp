@@ -31,6 +31,7 @@
 #include <functional>
 #include <future>
 #include <iterator>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -139,7 +140,9 @@ constexpr const char kInsertKey[] =
 // Events live in blocks (schema 5, models/EventBlock.h): one row per run per transaction.
 constexpr const char kInsertBlock[] =
     "INSERT INTO event_blocks (run_id, events, oldest_ns, newest_ns, body) VALUES (?1, ?2, ?3, ?4, ?5)";
-constexpr const char kSelectRunBlocks[] = "SELECT id, body FROM event_blocks WHERE run_id = ?1 ORDER BY id";
+// ?2: only blocks with an event at or after it (events: the smallest integer).
+constexpr const char kSelectRunBlocks[] =
+    "SELECT id, body FROM event_blocks WHERE run_id = ?1 AND newest_ns >= ?2 ORDER BY id";
 
 // Deferred trace keys (Store::Private::deferKey).
 constexpr QByteArrayView kTraceKeyPrefix("trace:");
@@ -236,7 +239,7 @@ constexpr const char kDeleteOldRuns[] =
     "AND NOT EXISTS (SELECT 1 FROM event_blocks WHERE event_blocks.run_id = runs.id)";
 // Retention by size: the oldest events by arrival (block id, then their order in the block).
 constexpr const char kSelectBlockSizes[] = "SELECT id, events FROM event_blocks ORDER BY id";
-constexpr const char kSelectBlock[] = "SELECT run_id, body FROM event_blocks WHERE id = ?1";
+constexpr const char kSelectBlock[] = "SELECT run_id, body, events FROM event_blocks WHERE id = ?1";
 constexpr const char kDeleteBlocksUpTo[] = "DELETE FROM event_blocks WHERE id <= ?1";
 
 Run readRun(const SqliteQuery &q)
@@ -266,14 +269,17 @@ Run readRun(const SqliteQuery &q)
     return run;
 }
 
-// Every event of a run, in arrival order, decoded from its blocks.
-Result<std::vector<RunEvent>> readRunEvents(SqliteConnection &db, QByteArrayView runId)
+// Every event of a run, in arrival order, decoded from its blocks; only from the blocks that
+// hold an event active at or after `activeSinceNs` (its max(start, end)), when it is given.
+Result<std::vector<RunEvent>> readRunEvents(SqliteConnection &db, QByteArrayView runId,
+                                            qint64 activeSinceNs = std::numeric_limits<qint64>::min())
 {
     auto stmt = db.statement(kSelectRunBlocks);
     if (!stmt)
         return stmt.error();
     SqliteQuery q(*stmt);
     q.bind(1, runId);
+    q.bind(2, activeSinceNs);
     std::vector<RunEvent> events;
     const QByteArray id = runId.toByteArray();
     int rc;
@@ -510,7 +516,8 @@ public:
     void flushDeferredKeys();
     Result<void> recoverOwedKeys(SqliteConnection &db);
     struct PendingBlock;
-    static Result<void> insertBlock(SqliteConnection &db, const PendingBlock &block);
+    Result<void> insertBlock(SqliteConnection &db, const PendingBlock &block);
+    void clearSpanKeys();
 
     const quint64 m_id;
     const QString m_path;
@@ -550,7 +557,9 @@ public:
     };
     QHash<QByteArray, SpanKeys> m_spanKeys; // writer thread only
     quint64 m_spanKeysClock = 0;
-    qint64 m_spanKeysDataVersion = -1;
+    qint64 m_spanKeyCount = 0;
+    qint64 m_spanKeysNextBlock = -1; // max(event_blocks.id) + 1 after this writer's last commit
+    qint64 m_lastBlockWritten = 0;   // by the open transaction
 
     struct PendingBlock
     {
@@ -695,8 +704,8 @@ Result<void> Store::Private::openWriter()
     // the next checkpoint. Telemetry can tolerate that; the audit trail cannot, so the audit
     // connection below syncs every commit (synchronous=FULL).
     //
-    // The page cache holds the indexes every insert seeks into (events_span, events_run_start,
-    // runs, run_keys): at 16 MB a 1M-event Store re-read index pages from the OS on every batch.
+    // The page cache holds the indexes every insert seeks into (event_blocks_run, runs,
+    // run_keys): at 16 MB a 1M-event Store re-read index pages from the OS on every batch.
     if (auto r = m_writer->exec("PRAGMA synchronous = NORMAL;"
                                 "PRAGMA cache_size = -65536;"
                                 "PRAGMA journal_size_limit = 67108864");
@@ -938,6 +947,8 @@ Store::Private::applyTransaction(const std::vector<const WriteBatch *> &batches)
 
     if (auto r = db.exec("COMMIT"); !r)
         return fail(r.error());
+    // The blocks after this commit are this writer's own, as far as its span keys go.
+    m_spanKeysNextBlock = m_lastBlockWritten > 0 ? m_lastBlockWritten + 1 : m_transactionFirstBlock;
     m_deferredThisTransaction.clear();
     if (keysNow) {
         std::lock_guard lock(m_deferredMutex);
@@ -1111,41 +1122,57 @@ Result<void> Store::Private::recoverOwedKeys(SqliteConnection &db)
 
 Result<void> Store::Private::beginSpanKeys(SqliteConnection &db)
 {
-    // Inside the transaction (the write lock is held): no other connection can commit until it
-    // ends, so keys checked now stay true until then.
-    const auto version = db.queryInt(kDataVersion);
-    if (!version)
-        return version.error();
-    if (*version != m_spanKeysDataVersion) {
-        m_spanKeys.clear();
-        m_spanKeysDataVersion = *version;
-    }
-    if (!m_owedRowWritten) {
-        // Where this transaction's blocks start, should it be the first to hold keys back.
-        const auto next = db.queryInt(kNextBlockId);
-        if (!next)
-            return next.error();
-        m_transactionFirstBlock = *next;
-    }
-    // Keep the runs used most recently: when there are too many, the older half goes.
+    // Inside the transaction (the write lock is held): no other connection can write until it
+    // ends, so keys checked now stay true until then. Another process that stored events since
+    // this writer's last commit added blocks after it: the keys this writer holds may miss them.
+    // (PRAGMA data_version would also change for every audit append, and empty them each time.)
+    // Another process's retention adds none: a span it deleted that comes again can be refused
+    // until this writer lets its run go.
+    const auto next = db.queryInt(kNextBlockId);
+    if (!next)
+        return next.error();
+    if (*next != m_spanKeysNextBlock)
+        clearSpanKeys();
+    // Where this transaction's blocks start, should it be the first to hold keys back.
+    m_transactionFirstBlock = *next;
+    m_lastBlockWritten = 0;
+    // Keep the runs used most recently: when there are too many runs or keys, the older half
+    // of the runs goes (again, until the keys fit).
     constexpr qsizetype kMaxRuns = 4096;
-    if (m_spanKeys.size() > kMaxRuns) {
+    constexpr qint64 kMaxKeys = 500000; // ~50 MB
+    while (m_spanKeys.size() > kMaxRuns || (m_spanKeyCount > kMaxKeys && !m_spanKeys.isEmpty())) {
         std::vector<quint64> uses;
         uses.reserve(size_t(m_spanKeys.size()));
         for (const SpanKeys &entry : std::as_const(m_spanKeys))
             uses.push_back(entry.lastUse);
         auto middle = uses.begin() + uses.size() / 2;
         std::nth_element(uses.begin(), middle, uses.end());
-        const quint64 cutoff = *middle;
-        m_spanKeys.removeIf([cutoff](const auto &entry) { return entry.value().lastUse < cutoff; });
+        const quint64 cutoff = *middle; // uses are distinct: half of the runs are older
+        const qsizetype before = m_spanKeys.size();
+        m_spanKeys.removeIf([&](const auto &entry) {
+            if (entry.value().lastUse >= cutoff)
+                return false;
+            m_spanKeyCount -= entry.value().keys.size();
+            return true;
+        });
+        if (m_spanKeys.size() == before) { // one run with too many keys
+            m_spanKeys.clear();
+            m_spanKeyCount = 0;
+        }
     }
     return {};
 }
 
-void Store::Private::forgetSpanKeys()
+void Store::Private::clearSpanKeys()
 {
     m_spanKeys.clear();
-    m_spanKeysDataVersion = -1;
+    m_spanKeyCount = 0;
+    m_spanKeysNextBlock = -1;
+}
+
+void Store::Private::forgetSpanKeys()
+{
+    clearSpanKeys();
     m_pendingBlocks.clear();
     m_pendingIndex.clear();
     // Keys held back by a transaction that was rolled back were never the Store's.
@@ -1165,22 +1192,22 @@ Result<QSet<QByteArray> *> Store::Private::spanKeysOf(SqliteConnection &db, cons
             return stmt.error();
         SqliteQuery q(*stmt);
         q.bind(1, runId);
+        q.bind(2, std::numeric_limits<qint64>::min());
         int rc;
         while ((rc = q.step()) == SQLITE_ROW) {
-            const auto events = EventBlock::decode(q.text(1), runId, q.int64(0));
-            if (!events) {
+            auto keys = EventBlock::dedupeKeys(q.text(1), runId, q.int64(0));
+            if (!keys) {
                 // Its events cannot be read back either (every read reports it); a span in it
                 // that is sent again is stored again rather than refused.
-                qCWarning(lcStore) << events.error().message << m_path;
+                qCWarning(lcStore) << keys.error().message << m_path;
                 continue;
             }
-            for (const RunEvent &e : *events) {
-                if (QByteArray key = EventBlock::dedupeKey(e); !key.isEmpty())
-                    loaded.keys.insert(std::move(key));
-            }
+            for (QByteArray &key : *keys)
+                loaded.keys.insert(std::move(key));
         }
         if (rc != SQLITE_DONE)
             return db.error(rc, QStringLiteral("reading the events of run %1").arg(QString::fromUtf8(runId)));
+        m_spanKeyCount += loaded.keys.size();
         it = m_spanKeys.insert(runId, std::move(loaded));
     }
     it->lastUse = ++m_spanKeysClock;
@@ -1221,6 +1248,7 @@ Result<void> Store::Private::insertBlock(SqliteConnection &db, const PendingBloc
     q.bindBlobStatic(5, block.body);
     if (const int rc = q.step(); rc != SQLITE_DONE)
         return db.error(rc, QStringLiteral("writing the events of run %1").arg(QString::fromUtf8(block.runId)));
+    m_lastBlockWritten = sqlite3_last_insert_rowid(db.handle());
     return {};
 }
 
@@ -1273,6 +1301,7 @@ Result<void> Store::Private::applyBatch(const WriteBatch &batch, WriteOutcome &o
                 continue;
             }
             (*keys)->insert(key);
+            ++m_spanKeyCount;
         }
         if (auto r = addToBlock(db, e); !r)
             return r;
@@ -1571,11 +1600,30 @@ Result<qint64> Store::Private::retention(SqliteConnection &db, const RetentionPo
 
     // Keeps the events of a block that `keep` says yes to (with their ordinals, so their ids),
     // or deletes the block when none is left; returns how many went.
+    // A damaged block cannot be read, so cannot be cut: `whenDamaged` says whether it goes
+    // whole (retention by size: it is the oldest) or stays (by age: it may hold newer events);
+    // either way retention goes on and says so in the log.
+    enum class Damaged { Keep, Delete };
     auto rewrite = [&db](qint64 blockId, const QByteArray &runId, const QByteArray &body,
-                         const std::function<bool(const RunEvent &, int index)> &keep) -> Result<qint64> {
+                         const std::function<bool(const RunEvent &, int index)> &keep, Damaged whenDamaged,
+                         qint64 claimed = 0) -> Result<qint64> {
         auto events = EventBlock::decode(body, runId, blockId);
-        if (!events)
-            return events.error();
+        if (!events) {
+            qCWarning(lcStore).noquote() << events.error().message
+                                         << (whenDamaged == Damaged::Delete ? "(deleted by retention)"
+                                                                            : "(kept by retention)")
+                                         << db.path();
+            if (whenDamaged == Damaged::Keep)
+                return qint64(0);
+            auto stmt = db.statement(kDeleteBlock);
+            if (!stmt)
+                return stmt.error();
+            SqliteQuery q(*stmt);
+            q.bind(1, blockId);
+            if (const int rc = q.step(); rc != SQLITE_DONE)
+                return db.error(rc, QStringLiteral("applying retention"));
+            return claimed; // what its events column said it held
+        }
         QByteArray kept;
         qint64 count = 0, oldest = 0, newest = 0;
         for (int i = 0; i < int(events->size()); ++i) {
@@ -1639,9 +1687,9 @@ Result<qint64> Store::Private::retention(SqliteConnection &db, const RetentionPo
                 return fail(db.error(rc, QStringLiteral("applying retention")));
         }
         for (const Straddling &block : straddling) {
-            const auto gone = rewrite(block.id, block.runId, block.body, [cutoffNs](const RunEvent &e, int) {
-                return EventBlock::ageNs(e) >= cutoffNs;
-            });
+            const auto gone = rewrite(
+                block.id, block.runId, block.body,
+                [cutoffNs](const RunEvent &e, int) { return EventBlock::ageNs(e) >= cutoffNs; }, Damaged::Keep);
             if (!gone)
                 return fail(gone.error());
             deleted += *gone;
@@ -1689,6 +1737,7 @@ Result<qint64> Store::Private::retention(SqliteConnection &db, const RetentionPo
             }
             if (boundary > 0) {
                 QByteArray runId, body;
+                qint64 claimed = 0;
                 {
                     auto stmt = db.statement(kSelectBlock);
                     if (!stmt)
@@ -1699,12 +1748,14 @@ Result<qint64> Store::Private::retention(SqliteConnection &db, const RetentionPo
                         return fail(db.error(rc, QStringLiteral("applying retention")));
                     runId = q.text(0);
                     body = q.text(1);
+                    claimed = q.int64(2);
                 }
-                const auto gone = rewrite(boundary, runId, body, [fromBoundary](const RunEvent &, int index) {
-                    return index >= fromBoundary;
-                });
+                const auto gone = rewrite(
+                    boundary, runId, body, [fromBoundary](const RunEvent &, int index) { return index >= fromBoundary; },
+                    Damaged::Delete, claimed);
                 if (!gone)
                     return fail(gone.error());
+                deleted += *gone - fromBoundary; // more than asked when a damaged block went whole
             }
             deleted += excess;
         }
@@ -1904,7 +1955,8 @@ Result<std::optional<RunEvent>> Store::firstWorkEventAfter(QByteArrayView runId,
     auto db = d->reader();
     if (!db)
         return db.error();
-    auto read = readRunEvents(**db, runId);
+    // Only a block with an event active at or after startNs can hold one.
+    auto read = readRunEvents(**db, runId, startNs);
     if (!read)
         return read.error();
     // The first tool or model call of the run that was still running at or after startNs (it
@@ -2255,8 +2307,10 @@ Result<qint64> Store::applyRetention(const RetentionPolicy &policy, qint64 nowMs
             // Keys held back go first, so that those of runs it deletes go with them; the span
             // keys of deleted events must not refuse them if they are sent again.
             d->flushDeferredKeys();
-            d->forgetSpanKeys();
-            return Private::retention(db, policy, nowMs);
+            auto deleted = Private::retention(db, policy, nowMs);
+            if (!deleted || *deleted > 0)
+                d->clearSpanKeys();
+            return deleted;
         });
 }
 

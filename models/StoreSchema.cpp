@@ -215,7 +215,7 @@ CREATE TABLE stops_in_flight (
 // the columns below. convertEventsToBlocks moves the rows of version 4 over, then drops them.
 constexpr const char kMigration5[] = R"SQL(
 CREATE TABLE event_blocks (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: event ids are made from it
     run_id TEXT NOT NULL,
     events INTEGER NOT NULL,    -- how many events the body holds
     oldest_ns INTEGER NOT NULL, -- min and max over its events of max(start_ns, end_ns)
@@ -279,12 +279,14 @@ void sqlIdBytes(sqlite3_context *context, int, sqlite3_value **argv)
 }
 
 // Migration 5: every row of the per-span events table into blocks, a run's events in the order
-// they arrived (row id), kMaxEvents to a block; then the table goes.
+// they arrived (row id), kMaxEvents to a block, the runs in the order of their first event (so
+// that block ids, like the rows' ids, follow arrival for retention by size); then the table goes.
 Result<void> convertEventsToBlocks(SqliteConnection &db)
 {
     auto select = db.statement(
         "SELECT run_id, trace_id, span_id, parent_span_id, kind, name, start_ns, end_ns, status_code, "
-        "attributes, input_tokens, output_tokens, cost_micros FROM events ORDER BY run_id, id");
+        "attributes, input_tokens, output_tokens, cost_micros, min(id) OVER (PARTITION BY run_id) AS first "
+        "FROM events ORDER BY first, id");
     if (!select)
         return select.error();
     auto insert = db.statement("INSERT INTO event_blocks (run_id, events, oldest_ns, newest_ns, body) "

@@ -1,6 +1,6 @@
 // libFuzzer target: the Store's event blocks (models/EventBlock), read back from a database file
-// that may have been damaged. Invariants: never crash or read past the end; what decodes encodes
-// again to a body that decodes to the same events.
+// that may have been damaged. Invariants: never crash or read past the end; the keys read alone
+// are the events' keys; what decodes encodes again to a body that decodes to the same events.
 #include "models/EventBlock.h"
 
 #include <cstdio>
@@ -24,6 +24,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const auto first = EventBlock::decode(body, "run", 5);
     if (!first.ok())
         return 0;
+    // The writer's key reader agrees with the events.
+    const auto keys = EventBlock::dedupeKeys(body, "run", 5);
+    if (!keys.ok())
+        fail("a body that decodes has no keys", 0);
+    std::vector<QByteArray> expected;
+    for (const RunEvent &e : *first) {
+        if (QByteArray key = EventBlock::dedupeKey(e); !key.isEmpty())
+            expected.push_back(std::move(key));
+    }
+    if (*keys != expected)
+        fail("the keys read alone differ from the events' keys", keys->size());
     QByteArray again;
     if (first->empty())
         again.append(EventBlock::kFormat);

@@ -122,17 +122,29 @@ void tst_EventBlock::hexIdsAreStoredAsBytes()
 void tst_EventBlock::idsAndOrder()
 {
     QByteArray body;
-    for (int ordinal : {4, 0, 1023})
+    for (int ordinal : {0, 4, 1023})
         EventBlock::append(body, makeEvent({}, QByteArray::number(ordinal), {}, EventKind::Span, ordinal, ordinal), ordinal);
     const auto decoded = EventBlock::decode(body, "r", 7);
     QVERIFY(decoded.ok());
     QCOMPARE(decoded->size(), size_t(3));
     // In the order they were appended, each with the id its ordinal gives it in block 7.
-    QCOMPARE(decoded->at(0).id, 7 * 1024 + 4);
-    QCOMPARE(decoded->at(1).id, 7 * 1024 + 0);
+    QCOMPARE(decoded->at(0).id, 7 * 1024 + 0);
+    QCOMPARE(decoded->at(1).id, 7 * 1024 + 4);
     QCOMPARE(decoded->at(2).id, 7 * 1024 + 1023);
     QCOMPARE(decoded->at(2).spanId, QByteArray("1023"));
-    QCOMPARE(EventBlock::eventId(7, 4), decoded->at(0).id);
+    QCOMPARE(EventBlock::eventId(7, 4), decoded->at(1).id);
+    // The keys alone, as the writer reads them back: the same as the events'.
+    const auto keys = EventBlock::dedupeKeys(body, "r", 7);
+    QVERIFY(keys.ok());
+    QCOMPARE(keys->size(), size_t(0)); // no trace ids: none of them is ever a duplicate
+    QByteArray spans;
+    EventBlock::append(spans, makeEvent("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", "53995c3f42cd8ad8",
+                                        EventKind::ToolCall, 10, 20), 0);
+    EventBlock::append(spans, makeEvent("x", "y", {}, EventKind::Span, -5, 20), 1);
+    const auto both = EventBlock::dedupeKeys(spans, "r", 7);
+    QVERIFY(both.ok());
+    const auto events = EventBlock::decode(spans, "r", 7);
+    QCOMPARE(*both, (std::vector<QByteArray>{EventBlock::dedupeKey(events->at(0)), EventBlock::dedupeKey(events->at(1))}));
 }
 
 void tst_EventBlock::damagedBodies_data()
@@ -153,18 +165,25 @@ void tst_EventBlock::damagedBodies_data()
                                          << QStringLiteral("cut short");
     QTest::newRow("length past the end") << (QByteArray("\x01\x00", 2) + QByteArray::fromHex("ffffffff0f"))
                                          << QStringLiteral("cut short");
-    QTest::newRow("trailing byte") << (good + QByteArray("\x00", 1)) << QStringLiteral("event 1 is cut short");
+    QTest::newRow("trailing byte") << (good + QByteArray("\x05", 1)) << QStringLiteral("event 1 is cut short");
+    QTest::newRow("ordinal repeated") << (good + good.sliced(1)) << QStringLiteral("ordinal 0 does not follow 0");
+    QTest::newRow("block id out of range") << good << QStringLiteral("block id is out of range");
 }
 
 void tst_EventBlock::damagedBodies()
 {
     QFETCH(QByteArray, body);
     QFETCH(QString, expected);
-    const auto decoded = EventBlock::decode(body, "run-9", 12);
+    const qint64 blockId = QByteArrayView(QTest::currentDataTag()) == "block id out of range"
+                               ? EventBlock::kMaxBlockId + 1
+                               : 12;
+    const auto decoded = EventBlock::decode(body, "run-9", blockId);
     QVERIFY(!decoded.ok());
     QCOMPARE(decoded.error().kind, Error::Kind::Invalid);
     QVERIFY2(decoded.error().message.contains(expected), qPrintable(decoded.error().message));
     QVERIFY2(decoded.error().message.contains(QStringLiteral("run-9")), qPrintable(decoded.error().message));
+    // The writer's key reader refuses the same bodies.
+    QVERIFY(!EventBlock::dedupeKeys(body, "run-9", blockId).ok());
 }
 
 // Whatever the damage, decoding stops with an error: no crash, no read past the end (the

@@ -1172,22 +1172,25 @@ void tst_Store::version4FileIsMigrated()
         const QByteArray sql =
             "INSERT INTO runs (id, status, started_ms, updated_ms) VALUES ('big', 'working', 1, 1), "
             "('small', 'completed', 1, 1);"
+            // Run "small" arrived first, though its id sorts after "big".
+            "INSERT INTO events (run_id, trace_id, span_id, kind, name, start_ns, status_code) VALUES "
+            "('small', X'" + traceHex(8) + "', X'" + spanHex(1) + "', 'tool_call', 'refund', 5, 2),"
+            "('small', NULL, NULL, 'operator_action', 'note', 6, 0);"
             // 1,030 spans of run "big", arriving newest first (start times count down).
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1030) "
             "INSERT INTO events (run_id, trace_id, span_id, kind, name, start_ns, end_ns, attributes, input_tokens) "
             "SELECT 'big', X'" + traceHex(7) + "', printf('%016x', i), 'model_call', 'chat', 100000 - i, "
-            "100000 - i + 5, '{\"i\":' || i || '}', i FROM n;"
-            "INSERT INTO events (run_id, trace_id, span_id, kind, name, start_ns, status_code) VALUES "
-            "('small', X'" + traceHex(8) + "', X'" + spanHex(1) + "', 'tool_call', 'refund', 5, 2),"
-            "('small', NULL, NULL, 'operator_action', 'note', 6, 0);";
+            "100000 - i + 5, '{\"i\":' || i || '}', i FROM n;";
         QVERIFY((*db)->exec(sql.constData()).ok());
     }
     auto store = openStore(path);
     QVERIFY(store);
     QCOMPARE(store->schemaVersion(), StoreSchema::kCurrentVersion);
     QCOMPARE(*store->eventCount(), 1032);
-    QCOMPARE(rawQuery(path, "SELECT group_concat(events) FROM (SELECT events FROM event_blocks ORDER BY id)"),
-             QByteArray("1024,6,2"));
+    // Blocks follow arrival (retention by size deletes the oldest by block id): the runs in the
+    // order of their first event, each run's events in the order they came.
+    QCOMPARE(rawQuery(path, "SELECT group_concat(run_id || ':' || events) FROM (SELECT * FROM event_blocks ORDER BY id)"),
+             QByteArray("small:2,big:1024,big:6"));
     QCOMPARE(rawQuery(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'events'"), QByteArray("0"));
     // Their ages, for retention: max(start, end) of the oldest and newest event of each block.
     QCOMPARE(rawQuery(path, "SELECT oldest_ns || ' ' || newest_ns FROM event_blocks WHERE run_id = 'small'"),
@@ -1341,6 +1344,39 @@ void tst_Store::aDamagedBlockIsReported()
     const auto retention = store->applyRetention(policy, 10LL * 24 * 3600 * 1000);
     QVERIFY(retention.ok()); // every event is older than the cutoff: the blocks go whole, unread
     QCOMPARE(*store->eventCount(), 0);
+
+    // A damaged block that straddles the age cutoff cannot be cut: it stays, and retention does
+    // the rest. By size, a damaged oldest block goes whole.
+    const qint64 day = 24LL * 3600 * 1000;
+    const qint64 now = 100 * day;
+    WriteBatch straddling;
+    straddling.events = {makeEvent("r2", EventKind::ToolCall, traceHex(2), spanHex(1), (now - 40 * day) * 1000000),
+                         makeEvent("r2", EventKind::ToolCall, traceHex(2), spanHex(2), (now - day) * 1000000)};
+    QVERIFY(store->write(std::move(straddling)).ok());
+    WriteBatch old;
+    old.events = {makeEvent("r3", EventKind::ToolCall, traceHex(3), spanHex(1), (now - 40 * day) * 1000000)};
+    QVERIFY(store->write(std::move(old)).ok());
+    WriteBatch fresh;
+    fresh.events = {makeEvent("r4", EventKind::ToolCall, traceHex(4), spanHex(1), (now - day) * 1000000),
+                    makeEvent("r4", EventKind::ToolCall, traceHex(4), spanHex(2), (now - day) * 1000000 + 1)};
+    QVERIFY(store->write(std::move(fresh)).ok());
+    store.reset();
+    QVERIFY(rawExec(path, "UPDATE event_blocks SET body = X'01ff' WHERE run_id = 'r2'"));
+    store = openStore(path);
+    QVERIFY(store);
+    policy.maxAgeDays = 30;
+    const auto byAge = store->applyRetention(policy, now);
+    QVERIFY(byAge.ok());
+    QCOMPARE(*byAge, 1); // r3's old event; r2's damaged block is kept whole
+    QCOMPARE(rawQuery(path, "SELECT group_concat(run_id) FROM (SELECT run_id FROM event_blocks ORDER BY id)"),
+             QByteArray("r2,r4"));
+    RetentionPolicy bySize;
+    bySize.maxEvents = 3;
+    const auto sized = store->applyRetention(bySize, now);
+    QVERIFY(sized.ok());
+    QCOMPARE(*sized, 2); // one was asked for, but r2's block cannot be cut: its two go
+    QCOMPARE(rawQuery(path, "SELECT group_concat(run_id) FROM event_blocks"), QByteArray("r4"));
+    QCOMPARE(store->events("r4")->size(), size_t(2));
 }
 
 // A new run's trace key, whose events the same batch stores, waits for a bulk write; every other
