@@ -144,17 +144,71 @@ constexpr const char kInsertBlock[] =
 constexpr const char kSelectRunBlocks[] =
     "SELECT id, body FROM event_blocks WHERE run_id = ?1 AND newest_ns >= ?2 ORDER BY id";
 
-// Deferred trace keys (Store::Private::deferKey).
+// Deferred trace keys (Store::Private::stageKey).
 constexpr QByteArrayView kTraceKeyPrefix("trace:");
 constexpr size_t kDeferredKeysMax = 16384;
 constexpr auto kDeferredKeysWait = std::chrono::seconds(2);
+constexpr qint64 kHeldKeysStaleMs = 10 * 60 * 1000;
 constexpr const char kNextBlockId[] = "SELECT coalesce(max(id), 0) + 1 FROM event_blocks";
-constexpr const char kInsertOwed[] =
-    "INSERT INTO run_keys_owed (owner, pid, host, from_block) VALUES (?1, ?2, ?3, ?4) "
-    "ON CONFLICT (owner) DO UPDATE SET from_block = min(from_block, excluded.from_block)";
-constexpr const char kDeleteOwed[] = "DELETE FROM run_keys_owed WHERE owner = ?1";
-constexpr const char kSelectOwed[] = "SELECT owner, pid, host, from_block FROM run_keys_owed";
-constexpr const char kSelectBlocksFrom[] = "SELECT id, run_id, body FROM event_blocks WHERE id >= ?1 ORDER BY id";
+constexpr const char kInsertHeld[] =
+    "INSERT INTO run_keys_held (owner, pid, host, at_ms, pairs) VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr const char kDeleteHeld[] = "DELETE FROM run_keys_held WHERE owner = ?1";
+constexpr const char kSelectHolders[] = "SELECT owner, pid, host, max(at_ms) FROM run_keys_held GROUP BY owner";
+constexpr const char kSelectHeld[] = "SELECT pairs FROM run_keys_held WHERE owner = ?1 ORDER BY id";
+
+using KeyPairs = std::vector<std::pair<QByteArray, QByteArray>>;
+
+void putLength(QByteArray &out, qsizetype n)
+{
+    auto v = quint64(n);
+    while (v >= 0x80) {
+        out.append(char((v & 0x7f) | 0x80));
+        v >>= 7;
+    }
+    out.append(char(v));
+}
+
+QByteArray encodePairs(const KeyPairs &pairs)
+{
+    QByteArray out;
+    for (const auto &[key, runId] : pairs) {
+        putLength(out, key.size());
+        out.append(key);
+        putLength(out, runId.size());
+        out.append(runId);
+    }
+    return out;
+}
+
+// Empty optional: not what encodePairs wrote.
+std::optional<KeyPairs> decodePairs(QByteArrayView bytes)
+{
+    KeyPairs pairs;
+    qsizetype i = 0;
+    auto next = [&](QByteArray &out) {
+        quint64 n = 0;
+        for (int shift = 0;; shift += 7) {
+            if (i >= bytes.size() || shift > 56)
+                return false;
+            const auto c = uchar(bytes[i++]);
+            n |= quint64(c & 0x7f) << shift;
+            if (!(c & 0x80))
+                break;
+        }
+        if (n > quint64(bytes.size() - i))
+            return false;
+        out = bytes.sliced(i, qsizetype(n)).toByteArray();
+        i += qsizetype(n);
+        return true;
+    };
+    while (i < bytes.size()) {
+        QByteArray key, runId;
+        if (!next(key) || !next(runId) || key.isEmpty() || runId.isEmpty())
+            return std::nullopt;
+        pairs.emplace_back(std::move(key), std::move(runId));
+    }
+    return pairs;
+}
 
 // A trace id and the run its events went to, as one set member.
 QByteArray deferredKey(QByteArrayView traceId, QByteArrayView runId)
@@ -505,16 +559,17 @@ public:
 
     // Deferred trace keys. A new run's "trace:<hex>" key lands on a random leaf of run_keys: one
     // page written (twice, WAL and checkpoint) per new run, a fifth of the bytes at 1M spans.
-    // When the transaction also stores events of that trace in that run, the key waits in
-    // m_deferredKeys (where runIdForKey and keysForRun see it) and goes to run_keys with the
-    // others in sorted bulk, after kDeferredKeysWait or at kDeferredKeysMax keys, and when the
-    // Store closes. A row in run_keys_owed says from which block on this process's blocks hold
-    // keys it has not written; recoverOwedKeys writes them from there if the process died.
-    void deferKey(const QByteArray &key, const QByteArray &runId);
+    // When the transaction also stores events of that trace in that run, the key is staged, and
+    // once the transaction commits waits in m_deferredKeys (where runIdForKey and keysForRun see
+    // it) until it goes to run_keys with the others in sorted bulk: after kDeferredKeysWait, at
+    // kDeferredKeysMax keys, before retention and when the Store closes. Each transaction that
+    // stages keys appends them to run_keys_held, so that a Store that opens after this process
+    // died writes them (recoverHeldKeys).
+    void stageKey(const QByteArray &key, const QByteArray &runId);
     bool deferredKeysDue() const;
     Result<void> writeDeferredKeys(SqliteConnection &db);
-    void flushDeferredKeys();
-    Result<void> recoverOwedKeys(SqliteConnection &db);
+    Result<void> flushDeferredKeys();
+    void recoverHeldKeys(SqliteConnection &db);
     struct PendingBlock;
     Result<void> insertBlock(SqliteConnection &db, const PendingBlock &block);
     void clearSpanKeys();
@@ -574,11 +629,12 @@ public:
 
     mutable std::mutex m_deferredMutex;
     QHash<QByteArray, QByteArray> m_deferredKeys; // key -> run id; changed on the writer thread only
-    std::vector<QByteArray> m_deferredThisTransaction;
     std::chrono::steady_clock::time_point m_deferredSince;
-    bool m_owedRowWritten = false;
+    KeyPairs m_stagedKeys;                       // by the open transaction
+    QSet<QByteArray> m_stagedSet;
     qint64 m_transactionFirstBlock = 0;
-    const QByteArray m_owner = QByteArray::number(qint64(::getpid())) + '@' + QSysInfo::machineHostName().toUtf8();
+    const QByteArray m_host = QSysInfo::machineHostName().toUtf8();
+    const QByteArray m_owner = QByteArray::number(qint64(::getpid())) + '@' + m_host + '#' + QByteArray::number(m_id);
 };
 
 // sqlite3_wal_hook: runs on the committing thread after each commit (writer or audit).
@@ -716,8 +772,7 @@ Result<void> Store::Private::openWriter()
     if (!version)
         return version.error();
     m_schemaVersion = *version;
-    if (auto r = recoverOwedKeys(*m_writer); !r)
-        return r.error();
+    recoverHeldKeys(*m_writer);
 
     auto audit = SqliteConnection::open(m_path, SqliteConnection::Mode::ReadWrite,
                                         m_options.busyTimeoutMs);
@@ -789,7 +844,7 @@ void Store::Private::writerLoop()
             // batch to take them along.
             const bool stopping = m_stopping;
             lock.unlock();
-            flushDeferredKeys();
+            (void)flushDeferredKeys(); // a failure is logged, and the keys are in run_keys_held
             if (stopping)
                 return;
             lock.lock();
@@ -898,25 +953,37 @@ Store::Private::applyTransaction(const std::vector<const WriteBatch *> &batches)
     if (auto r = writeBlocks(db); !r)
         return fail(r.error());
 
-    // Deferred trace keys: the first deferral since the last bulk write records where a
-    // recovery would start; the bulk write goes with this transaction when it is due.
-    bool owedRowNow = false;
-    if (!m_deferredThisTransaction.empty() && !m_owedRowWritten) {
-        auto stmt = db.statement(kInsertOwed);
+    // Deferred trace keys: the ones this transaction staged are kept in run_keys_held until a
+    // bulk write has them; the bulk write goes with this transaction when it is due, inside a
+    // savepoint, so that a failing one never fails the batches (it is tried again later).
+    if (!m_stagedKeys.empty()) {
+        auto stmt = db.statement(kInsertHeld);
         if (!stmt)
             return fail(stmt.error());
+        const QByteArray pairs = encodePairs(m_stagedKeys);
         SqliteQuery q(*stmt);
         q.bind(1, m_owner);
         q.bind(2, qint64(::getpid()));
-        q.bind(3, QSysInfo::machineHostName().toUtf8());
-        q.bind(4, m_transactionFirstBlock);
+        q.bind(3, m_host);
+        q.bind(4, QDateTime::currentMSecsSinceEpoch());
+        q.bindBlobStatic(5, pairs);
         if (const int rc = q.step(); rc != SQLITE_DONE)
             return fail(db.error(rc, QStringLiteral("recording the run keys still to write")));
-        owedRowNow = true;
     }
-    const bool keysNow = deferredKeysDue();
-    if (keysNow) {
-        if (auto r = writeDeferredKeys(db); !r)
+    bool keysWritten = false;
+    const bool keysDue = deferredKeysDue();
+    if (keysDue) {
+        if (auto r = db.exec("SAVEPOINT run_keys"); !r)
+            return fail(r.error());
+        if (auto r = writeDeferredKeys(db); r) {
+            keysWritten = true;
+        } else {
+            qCWarning(lcStore) << "writing" << m_deferredKeys.size() + qsizetype(m_stagedKeys.size())
+                               << "run keys failed, trying again later:" << r.error().message << m_path;
+            if (auto undo = db.exec("ROLLBACK TO run_keys"); !undo)
+                return fail(undo.error());
+        }
+        if (auto r = db.exec("RELEASE run_keys"); !r)
             return fail(r.error());
     }
 
@@ -949,40 +1016,48 @@ Store::Private::applyTransaction(const std::vector<const WriteBatch *> &batches)
         return fail(r.error());
     // The blocks after this commit are this writer's own, as far as its span keys go.
     m_spanKeysNextBlock = m_lastBlockWritten > 0 ? m_lastBlockWritten + 1 : m_transactionFirstBlock;
-    m_deferredThisTransaction.clear();
-    if (keysNow) {
+    {
+        // Committed: the staged keys join the waiting ones, or all of them are in the table now.
         std::lock_guard lock(m_deferredMutex);
-        m_deferredKeys.clear();
-        m_owedRowWritten = false;
-    } else if (owedRowNow) {
-        m_owedRowWritten = true;
+        const auto now = std::chrono::steady_clock::now();
+        if (keysWritten) {
+            m_deferredKeys.clear();
+        } else if (!m_stagedKeys.empty()) {
+            if (m_deferredKeys.isEmpty())
+                m_deferredSince = now;
+            for (auto &[key, runId] : m_stagedKeys)
+                m_deferredKeys.insert(std::move(key), std::move(runId));
+        }
+        if (keysDue && !keysWritten)
+            m_deferredSince = now; // a bulk write failed: the next try in kDeferredKeysWait
     }
+    m_stagedKeys.clear();
+    m_stagedSet.clear();
     return outcomes;
 }
 
-void Store::Private::deferKey(const QByteArray &key, const QByteArray &runId)
+void Store::Private::stageKey(const QByteArray &key, const QByteArray &runId)
 {
-    std::lock_guard lock(m_deferredMutex);
-    if (m_deferredKeys.contains(key))
+    // The writer thread is the only one that changes m_deferredKeys: read without the lock.
+    if (m_deferredKeys.contains(key) || m_stagedSet.contains(key))
         return;
-    if (m_deferredKeys.isEmpty())
-        m_deferredSince = std::chrono::steady_clock::now();
-    m_deferredKeys.insert(key, runId);
-    m_deferredThisTransaction.push_back(key);
+    m_stagedSet.insert(key);
+    m_stagedKeys.emplace_back(key, runId);
 }
 
 bool Store::Private::deferredKeysDue() const
 {
     // Read on the writer thread, the only one that changes it: no lock needed.
-    return size_t(m_deferredKeys.size()) >= kDeferredKeysMax
+    return size_t(m_deferredKeys.size()) + m_stagedKeys.size() >= kDeferredKeysMax
            || (!m_deferredKeys.isEmpty() && std::chrono::steady_clock::now() - m_deferredSince >= kDeferredKeysWait);
 }
 
+// Every waiting and staged key, in key order (neighbouring keys share leaves, so each leaf is
+// written once per bulk write), and this Store's rows of run_keys_held go.
 Result<void> Store::Private::writeDeferredKeys(SqliteConnection &db)
 {
-    // In key order: neighbouring keys share leaves, so each leaf is written once per bulk write.
-    std::vector<std::pair<QByteArray, QByteArray>> sorted;
-    sorted.reserve(size_t(m_deferredKeys.size()));
+    KeyPairs sorted(m_stagedKeys.begin(), m_stagedKeys.end());
+    sorted.reserve(sorted.size() + size_t(m_deferredKeys.size()));
     for (auto it = m_deferredKeys.cbegin(); it != m_deferredKeys.cend(); ++it)
         sorted.emplace_back(it.key(), it.value());
     std::sort(sorted.begin(), sorted.end());
@@ -996,128 +1071,127 @@ Result<void> Store::Private::writeDeferredKeys(SqliteConnection &db)
         if (const int rc = q.step(); rc != SQLITE_DONE)
             return db.error(rc, QStringLiteral("writing a run key"));
     }
-    auto owed = db.statement(kDeleteOwed);
-    if (!owed)
-        return owed.error();
-    SqliteQuery q(*owed);
+    auto held = db.statement(kDeleteHeld);
+    if (!held)
+        return held.error();
+    SqliteQuery q(*held);
     q.bind(1, m_owner);
     if (const int rc = q.step(); rc != SQLITE_DONE)
         return db.error(rc, QStringLiteral("recording the run keys written"));
     return {};
 }
 
-// Writer thread: the deferred keys on their own, when no batch came to take them along (the
-// wait ran out, the Store closes, retention runs).
-void Store::Private::flushDeferredKeys()
+// Writer thread: the waiting keys on their own, when no batch came to take them along (the wait
+// ran out, the Store closes, retention runs). A failure leaves them waiting (and in
+// run_keys_held), to be tried again in kDeferredKeysWait.
+Result<void> Store::Private::flushDeferredKeys()
 {
     if (m_deferredKeys.isEmpty() || !m_writer)
-        return;
+        return {};
     SqliteConnection &db = *m_writer;
     Result<void> r = db.exec("BEGIN IMMEDIATE");
     if (r)
         r = writeDeferredKeys(db);
     if (r)
         r = db.exec("COMMIT");
+    std::lock_guard lock(m_deferredMutex);
     if (!r) {
         db.rollbackIfOpen();
         qCWarning(lcStore) << "writing" << m_deferredKeys.size() << "run keys failed, trying again later:"
                            << r.error().message << m_path;
-        std::lock_guard lock(m_deferredMutex);
         m_deferredSince = std::chrono::steady_clock::now();
-        return;
+        return r;
     }
-    std::lock_guard lock(m_deferredMutex);
     m_deferredKeys.clear();
-    m_owedRowWritten = false;
+    return {};
 }
 
-// At open, before this process writes: keys that a writer which has died held back are still in
-// its blocks (an event of trace T stored in run R: key "trace:T" -> R, the first such event
-// winning, as it did when the key was made).
-Result<void> Store::Private::recoverOwedKeys(SqliteConnection &db)
+// At open, before this process writes: the keys held back by a writer that has died (or whose
+// rows are over ten minutes old: another host, a pid in use again, a bulk write failing for that
+// long) are in its rows of run_keys_held. Written as they were made; a key the table already
+// has keeps its run, as the bulk write would have kept it. A failure is logged and the Store
+// opens all the same: those keys are only how a late span finds its run.
+void Store::Private::recoverHeldKeys(SqliteConnection &db)
 {
-    const QByteArray host = QSysInfo::machineHostName().toUtf8();
-    if (auto r = db.exec("BEGIN IMMEDIATE"); !r)
-        return r.error();
-    auto fail = [&db](const Error &e) -> Result<void> {
-        db.rollbackIfOpen();
-        return e;
+    const qint64 nowMs = QDateTime::currentMSecsSinceEpoch();
+    auto gone = [&](const SqliteQuery &q) {
+        StopClaim holder;
+        holder.pid = q.int64(1);
+        holder.host = q.text(2);
+        // This Store has written nothing yet: another Store of this process may have, and its
+        // keys are written now, early, which is harmless.
+        const bool thisProcess = holder.pid == qint64(::getpid()) && holder.host == m_host;
+        return thisProcess || !Store::holderAlive(holder) || nowMs - q.int64(3) > kHeldKeysStaleMs;
     };
-    std::vector<QByteArray> dead;
-    qint64 from = 0;
-    {
-        auto stmt = db.statement(kSelectOwed);
+    auto findOwners = [&]() -> Result<std::vector<QByteArray>> {
+        auto stmt = db.statement(kSelectHolders);
         if (!stmt)
-            return fail(stmt.error());
+            return stmt.error();
         SqliteQuery q(*stmt);
+        std::vector<QByteArray> owners;
         int rc;
         while ((rc = q.step()) == SQLITE_ROW) {
-            StopClaim holder;
-            holder.pid = q.int64(1);
-            holder.host = q.text(2);
-            // This process has written nothing yet: a row with its own pid is an earlier one's.
-            const bool mine = holder.pid == qint64(::getpid()) && holder.host == host;
-            if (!mine && Store::holderAlive(holder))
-                continue;
-            dead.push_back(q.text(0));
-            from = dead.size() == 1 ? q.int64(3) : std::min(from, q.int64(3));
+            if (gone(q))
+                owners.push_back(q.text(0));
         }
         if (rc != SQLITE_DONE)
-            return fail(db.error(rc, QStringLiteral("reading the run keys still to write")));
-    }
-    if (dead.empty()) {
-        db.rollbackIfOpen();
-        return {};
-    }
-    qint64 written = 0;
-    {
-        auto select = db.statement(kSelectBlocksFrom);
-        if (!select)
-            return fail(select.error());
+            return db.error(rc, QStringLiteral("reading the run keys still to write"));
+        return owners;
+    };
+    auto recover = [&]() -> Result<qint64> {
+        // Without the write lock first: opening a Store must not wait for it when there is
+        // nothing to do (StoreSchema::migrate keeps the same rule).
+        auto owners = findOwners();
+        if (!owners || owners->empty())
+            return owners ? Result<qint64>(qint64(0)) : Result<qint64>(owners.error());
+        if (auto r = db.exec("BEGIN IMMEDIATE"); !r)
+            return r.error();
+        owners = findOwners(); // again, under the lock: another Store may have been first
+        if (!owners)
+            return owners.error();
+        auto select = db.statement(kSelectHeld);
         auto insert = db.statement(kInsertKey);
-        if (!insert)
-            return fail(insert.error());
-        SqliteQuery q(*select);
-        q.bind(1, from);
-        int rc;
-        while ((rc = q.step()) == SQLITE_ROW) {
-            const QByteArray runId = q.text(1);
-            const auto events = EventBlock::decode(q.text(2), runId, q.int64(0));
-            if (!events) {
-                qCWarning(lcStore) << events.error().message << m_path;
-                continue;
-            }
-            QByteArray last;
-            for (const RunEvent &e : *events) {
-                if (e.traceId.isEmpty() || e.traceId == last)
+        auto remove = db.statement(kDeleteHeld);
+        if (!select || !insert || !remove)
+            return !select ? select.error() : !insert ? insert.error() : remove.error();
+        qint64 written = 0;
+        for (const QByteArray &owner : *owners) {
+            SqliteQuery rows(*select);
+            rows.bind(1, owner);
+            int rc;
+            while ((rc = rows.step()) == SQLITE_ROW) {
+                const auto pairs = decodePairs(rows.text(0));
+                if (!pairs) {
+                    qCWarning(lcStore) << "held-back run keys of" << owner << "are damaged; skipped" << m_path;
                     continue;
-                last = e.traceId;
-                SqliteQuery k(*insert);
-                k.bind(1, QByteArray(kTraceKeyPrefix.toByteArray() + e.traceId));
-                k.bind(2, runId);
-                if (const int krc = k.step(); krc != SQLITE_DONE)
-                    return fail(db.error(krc, QStringLiteral("writing a run key")));
-                written += sqlite3_changes(db.handle());
+                }
+                for (const auto &[key, runId] : *pairs) {
+                    SqliteQuery q(*insert);
+                    q.bind(1, key);
+                    q.bind(2, runId);
+                    if (const int krc = q.step(); krc != SQLITE_DONE)
+                        return db.error(krc, QStringLiteral("writing a run key"));
+                    written += sqlite3_changes(db.handle());
+                }
             }
+            if (rc != SQLITE_DONE)
+                return db.error(rc, QStringLiteral("reading the run keys still to write"));
+            SqliteQuery q(*remove);
+            q.bind(1, owner);
+            if (const int drc = q.step(); drc != SQLITE_DONE)
+                return db.error(drc, QStringLiteral("recording the run keys written"));
         }
-        if (rc != SQLITE_DONE)
-            return fail(db.error(rc, QStringLiteral("reading events for their run keys")));
+        if (auto r = db.exec("COMMIT"); !r)
+            return r.error();
+        qCInfo(lcStore).nospace() << "wrote " << written << " run keys held back by " << owners->size()
+                                  << " writer(s) that ended before writing them: " << m_path;
+        return written;
+    };
+    if (const auto r = recover(); !r) {
+        db.rollbackIfOpen();
+        qCWarning(lcStore) << "could not write the run keys that ended writers held back:" << r.error().message
+                           << m_path;
     }
-    auto remove = db.statement(kDeleteOwed);
-    if (!remove)
-        return fail(remove.error());
-    for (const QByteArray &owner : dead) {
-        SqliteQuery q(*remove);
-        q.bind(1, owner);
-        if (const int rc = q.step(); rc != SQLITE_DONE)
-            return fail(db.error(rc, QStringLiteral("recording the run keys written")));
-    }
-    if (auto r = db.exec("COMMIT"); !r)
-        return fail(r.error());
-    qCInfo(lcStore).nospace() << "wrote " << written << " trace keys held back by " << dead.size()
-                              << " writer(s) that ended before writing them (from block " << from << "): "
-                              << m_path;
-    return {};
 }
 
 Result<void> Store::Private::beginSpanKeys(SqliteConnection &db)
@@ -1175,11 +1249,9 @@ void Store::Private::forgetSpanKeys()
     clearSpanKeys();
     m_pendingBlocks.clear();
     m_pendingIndex.clear();
-    // Keys held back by a transaction that was rolled back were never the Store's.
-    std::lock_guard lock(m_deferredMutex);
-    for (const QByteArray &key : m_deferredThisTransaction)
-        m_deferredKeys.remove(key);
-    m_deferredThisTransaction.clear();
+    // Keys staged by a transaction that was rolled back were never the Store's.
+    m_stagedKeys.clear();
+    m_stagedSet.clear();
 }
 
 Result<QSet<QByteArray> *> Store::Private::spanKeysOf(SqliteConnection &db, const QByteArray &runId)
@@ -1330,7 +1402,7 @@ Result<void> Store::Private::applyBatch(const WriteBatch &batch, WriteOutcome &o
                 continue;
             if (key.key.startsWith(kTraceKeyPrefix)
                 && tracesInBlocks.contains(deferredKey(key.key.sliced(kTraceKeyPrefix.size()), key.runId))) {
-                deferKey(key.key, key.runId);
+                stageKey(key.key, key.runId);
                 continue;
             }
             SqliteQuery q(*stmt);
@@ -1904,6 +1976,16 @@ Result<std::optional<QByteArray>> Store::runIdForKey(QByteArrayView key)
     auto db = d->reader();
     if (!db)
         return db.error();
+    // A trace key this process's writer holds back, looked up before the table: the writer
+    // commits a bulk write before it lets the keys go, so a key is in one place or the other at
+    // every moment, whichever is read first. The table wins, as the bulk write keeps a key the
+    // table already has.
+    std::optional<QByteArray> waiting;
+    {
+        std::lock_guard lock(d->m_deferredMutex);
+        if (const auto it = d->m_deferredKeys.constFind(key.toByteArray()); it != d->m_deferredKeys.constEnd())
+            waiting = it.value();
+    }
     auto stmt = (*db)->statement(kSelectKeyRun);
     if (!stmt)
         return stmt.error();
@@ -1914,12 +1996,7 @@ Result<std::optional<QByteArray>> Store::runIdForKey(QByteArrayView key)
         return std::optional<QByteArray>(q.text(0));
     if (rc != SQLITE_DONE)
         return (*db)->error(rc, QStringLiteral("reading a run key"));
-    // Not written yet: a trace key this process's writer holds back (the table first, as the
-    // bulk write keeps a key the table already has).
-    std::lock_guard lock(d->m_deferredMutex);
-    if (const auto it = d->m_deferredKeys.constFind(key.toByteArray()); it != d->m_deferredKeys.constEnd())
-        return std::optional<QByteArray>(it.value());
-    return std::optional<QByteArray>();
+    return waiting;
 }
 
 Result<std::vector<QByteArray>> Store::keysForRun(QByteArrayView runId)
@@ -1927,17 +2004,8 @@ Result<std::vector<QByteArray>> Store::keysForRun(QByteArrayView runId)
     auto db = d->reader();
     if (!db)
         return db.error();
-    auto stmt = (*db)->statement(kSelectRunKeys);
-    if (!stmt)
-        return stmt.error();
-    SqliteQuery q(*stmt);
-    q.bind(1, runId);
+    // The waiting keys first, then the table (see runIdForKey).
     std::vector<QByteArray> keys;
-    int rc;
-    while ((rc = q.step()) == SQLITE_ROW)
-        keys.push_back(q.text(0));
-    if (rc != SQLITE_DONE)
-        return (*db)->error(rc, QStringLiteral("reading run keys"));
     {
         std::lock_guard lock(d->m_deferredMutex);
         for (auto it = d->m_deferredKeys.cbegin(); it != d->m_deferredKeys.cend(); ++it) {
@@ -1945,6 +2013,16 @@ Result<std::vector<QByteArray>> Store::keysForRun(QByteArrayView runId)
                 keys.push_back(it.key());
         }
     }
+    auto stmt = (*db)->statement(kSelectRunKeys);
+    if (!stmt)
+        return stmt.error();
+    SqliteQuery q(*stmt);
+    q.bind(1, runId);
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW)
+        keys.push_back(q.text(0));
+    if (rc != SQLITE_DONE)
+        return (*db)->error(rc, QStringLiteral("reading run keys"));
     std::sort(keys.begin(), keys.end());
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
     return keys;
@@ -2304,9 +2382,11 @@ Result<qint64> Store::applyRetention(const RetentionPolicy &policy, qint64 nowMs
 {
     return d->runOnWriter<qint64>(
         [&](SqliteConnection &db) {
-            // Keys held back go first, so that those of runs it deletes go with them; the span
-            // keys of deleted events must not refuse them if they are sent again.
-            d->flushDeferredKeys();
+            // Keys held back go first, so that those of runs it deletes go with them (if they
+            // cannot be written, retention waits for its next turn); the span keys of deleted
+            // events must not refuse them if they are sent again.
+            if (auto r = d->flushDeferredKeys(); !r)
+                return Result<qint64>(r.error());
             auto deleted = Private::retention(db, policy, nowMs);
             if (!deleted || *deleted > 0)
                 d->clearSpanKeys();

@@ -225,15 +225,18 @@ CREATE TABLE event_blocks (
 CREATE INDEX event_blocks_run ON event_blocks (run_id);
 
 -- Trace keys ("trace:<hex>") a writer holds back to write them to run_keys in sorted bulk
--- (Store.cpp, "deferred trace keys"): one row per writing process while it holds some. Its
--- events from block from_block on carry those keys' trace ids, so a Store that opens after the
--- process died writes the keys from the blocks.
-CREATE TABLE run_keys_owed (
-    owner TEXT PRIMARY KEY, -- "<pid>@<host>"
+-- (Store.cpp, "deferred trace keys"): one row per write transaction that held some back, with
+-- those (key, run id) pairs, appended at the end (cheap, unlike run_keys' random leaves) and
+-- deleted by the bulk write that has them. A Store that opens writes the pairs of a writer that
+-- died, or whose rows are older than ten minutes.
+CREATE TABLE run_keys_held (
+    id INTEGER PRIMARY KEY,
+    owner TEXT NOT NULL, -- "<pid>@<host>#<store>"
     pid INTEGER NOT NULL,
     host TEXT NOT NULL,
-    from_block INTEGER NOT NULL
-) WITHOUT ROWID;
+    at_ms INTEGER NOT NULL,
+    pairs BLOB NOT NULL  -- (varint length, key, varint length, run id)*
+);
 )SQL";
 
 Result<void> convertEventsToBlocks(SqliteConnection &db);

@@ -999,7 +999,7 @@ void tst_Store::killDuringWritesLosesNothingCommitted()
         const QByteArray sql = "SELECT run_id FROM run_keys WHERE key = '" + traceKey + "'";
         QCOMPARE(rawQuery(path, sql.constData()), id);
     }
-    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys_owed"), QByteArray("0"));
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys_held"), QByteArray("0"));
     // A batch is all or nothing: every stored run has all of its events.
     QCOMPARE(*store->eventCount(), *store->runCount() * 20);
     QVERIFY(*store->runCount() >= committed.size());
@@ -1396,13 +1396,14 @@ void tst_Store::traceKeysAreWrittenInBulk()
     QVERIFY(store->write(std::move(batch)).ok());
     QCOMPARE(rawQuery(path, "SELECT group_concat(key) FROM (SELECT key FROM run_keys ORDER BY key)"),
              QByteArray("a2a:task-1," + noEvents));
-    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys_owed"), QByteArray("1"));
+    // Until then the pairs are kept in run_keys_held, for a Store that opens after a crash.
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys_held"), QByteArray("1"));
     QCOMPARE(store->runIdForKey(held)->value_or(QByteArray()), QByteArray("r1"));
     QCOMPARE(*store->keysForRun("r1"), (std::vector<QByteArray>{"a2a:task-1", held, noEvents}));
 
     // Written when they have waited long enough, with no other batch to take them along.
     QTRY_COMPARE_WITH_TIMEOUT(rawQuery(path, "SELECT count(*) FROM run_keys"), QByteArray("3"), 20000);
-    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys_owed"), QByteArray("0"));
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys_held"), QByteArray("0"));
     QCOMPARE(store->runIdForKey(held)->value_or(QByteArray()), QByteArray("r1"));
 
     // Enough of them go with the transaction that brings them...
@@ -1422,42 +1423,53 @@ void tst_Store::traceKeysAreWrittenInBulk()
     QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys"), QByteArray::number(3 + 16500));
     store.reset();
     QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys"), QByteArray::number(3 + 16501));
-    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys_owed"), QByteArray("0"));
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys_held"), QByteArray("0"));
 }
 
-// A writer that died holding keys back left a row in run_keys_owed: the next Store to open the
-// file writes those keys from the blocks, and leaves a live writer's row alone.
+// A writer that died holding keys back left its pairs in run_keys_held: the next Store to open
+// the file writes them, and leaves a live writer's recent rows alone.
 void tst_Store::keysHeldByAWriterThatDiedAreWrittenAtOpen()
 {
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("breaker.db"));
-    {
-        auto store = openStore(path);
-        QVERIFY(store);
-        WriteBatch batch;
-        batch.events = {makeEvent("r1", EventKind::ToolCall, traceHex(1), spanHex(1)),
-                        makeEvent("r2", EventKind::ToolCall, traceHex(2), spanHex(1)),
-                        makeEvent("r2", EventKind::ToolCall, traceHex(3), spanHex(1)),
-                        makeEvent("r2", EventKind::OperatorAction, {}, {})};
-        QVERIFY(store->write(std::move(batch)).ok());
-    }
+    QVERIFY(openStore(path)); // creates the schema
+    // The pairs as the format says: (varint length, key, varint length, run id)*, written here
+    // by hand.
+    auto pairs = [](const std::vector<std::pair<QByteArray, QByteArray>> &list) {
+        QByteArray out;
+        for (const auto &[key, run] : list)
+            out += char(key.size()) + key + char(run.size()) + run;
+        return out.toHex();
+    };
     const QByteArray host = QSysInfo::machineHostName().toUtf8();
-    // pid_max is at most 2^22 on Linux: no process has this id.
-    const QByteArray sql = "INSERT INTO run_keys_owed VALUES ('1073741823@" + host + "', 1073741823, '" + host
-                           + "', 1), ('alive@" + host + "', " + QByteArray::number(qint64(getppid())) + ", '"
-                           + host + "', 1);"
-                             "INSERT INTO run_keys VALUES ('trace:" + traceHex(3) + "', 'another-run');";
+    const QByteArray now = QByteArray::number(QDateTime::currentMSecsSinceEpoch());
+    const QByteArray parent = QByteArray::number(qint64(getppid())); // alive
+    // pid_max is at most 2^22 on Linux: no process has the first one's id.
+    const QByteArray sql =
+        "INSERT INTO run_keys_held (owner, pid, host, at_ms, pairs) VALUES "
+        "('dead', 1073741823, '" + host + "', " + now + ", X'" + pairs({{"trace:" + traceHex(1), "r1"}}) + "'),"
+        "('dead', 1073741823, '" + host + "', " + now + ", X'"
+        + pairs({{"trace:" + traceHex(2), "r2"}, {"trace:" + traceHex(3), "r2"}}) + "'),"
+        "('alive', " + parent + ", '" + host + "', " + now + ", X'" + pairs({{"trace:" + traceHex(4), "r4"}}) + "'),"
+        "('stale', " + parent + ", '" + host + "', 1000, X'" + pairs({{"trace:" + traceHex(5), "r5"}}) + "'),"
+        "('elsewhere', 1, 'another-host', " + now + ", X'" + pairs({{"trace:" + traceHex(6), "r6"}}) + "');"
+        "INSERT INTO run_keys VALUES ('trace:" + traceHex(3) + "', 'another-run');";
     QVERIFY(rawExec(path, sql.constData()));
 
     auto store = openStore(path);
     QVERIFY(store);
-    QCOMPARE(rawQuery(path, "SELECT run_id FROM run_keys WHERE key = 'trace:" + traceHex(1) + "'"), QByteArray("r1"));
-    QCOMPARE(rawQuery(path, "SELECT run_id FROM run_keys WHERE key = 'trace:" + traceHex(2) + "'"), QByteArray("r2"));
+    auto runOf = [&](int trace) {
+        return rawQuery(path, "SELECT run_id FROM run_keys WHERE key = 'trace:" + traceHex(trace) + "'");
+    };
+    QCOMPARE(runOf(1), QByteArray("r1"));
+    QCOMPARE(runOf(2), QByteArray("r2"));
     // A key the table had is kept, as the bulk write would have kept it.
-    QCOMPARE(rawQuery(path, "SELECT run_id FROM run_keys WHERE key = 'trace:" + traceHex(3) + "'"),
-             QByteArray("another-run"));
-    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys"), QByteArray("3"));
-    QCOMPARE(rawQuery(path, "SELECT group_concat(owner) FROM run_keys_owed"), QByteArray("alive@" + host));
+    QCOMPARE(runOf(3), QByteArray("another-run"));
+    QCOMPARE(runOf(4), QByteArray()); // its writer is alive and will write it
+    QCOMPARE(runOf(5), QByteArray("r5")); // alive, but held for hours: written
+    QCOMPARE(runOf(6), QByteArray());     // another machine's, and recent: left to it
+    QCOMPARE(rawQuery(path, "SELECT group_concat(owner) FROM (SELECT DISTINCT owner FROM run_keys_held ORDER BY owner)"),
+             QByteArray("alive,elsewhere"));
 }
 
 #include "tst_store.moc"
