@@ -11,6 +11,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QHash>
+#include <QRandomGenerator>
 #include <QSet>
 #include <QStandardPaths>
 #include <QSysInfo>
@@ -147,7 +148,6 @@ constexpr const char kSelectRunBlocks[] =
 // Deferred trace keys (Store::Private::stageKey).
 constexpr QByteArrayView kTraceKeyPrefix("trace:");
 constexpr size_t kDeferredKeysMax = 16384;
-constexpr auto kDeferredKeysWait = std::chrono::seconds(2);
 constexpr qint64 kHeldKeysStaleMs = 10 * 60 * 1000;
 constexpr const char kNextBlockId[] = "SELECT coalesce(max(id), 0) + 1 FROM event_blocks";
 constexpr const char kInsertHeld[] =
@@ -561,7 +561,7 @@ public:
     // page written (twice, WAL and checkpoint) per new run, a fifth of the bytes at 1M spans.
     // When the transaction also stores events of that trace in that run, the key is staged, and
     // once the transaction commits waits in m_deferredKeys (where runIdForKey and keysForRun see
-    // it) until it goes to run_keys with the others in sorted bulk: after kDeferredKeysWait, at
+    // it) until it goes to run_keys with the others in sorted bulk: after keysWaitMs, at
     // kDeferredKeysMax keys, before retention and when the Store closes. Each transaction that
     // stages keys appends them to run_keys_held, so that a Store that opens after this process
     // died writes them (recoverHeldKeys).
@@ -630,11 +630,20 @@ public:
     mutable std::mutex m_deferredMutex;
     QHash<QByteArray, QByteArray> m_deferredKeys; // key -> run id; changed on the writer thread only
     std::chrono::steady_clock::time_point m_deferredSince;
+    std::chrono::steady_clock::time_point m_keysRetryAfter; // a bulk write failed: not before
+    std::chrono::milliseconds keysWait() const { return std::chrono::milliseconds(m_options.keysWaitMs); }
+    std::chrono::steady_clock::time_point nextKeysAttempt() const
+    {
+        return std::max(m_deferredSince + keysWait(), m_keysRetryAfter);
+    }
     KeyPairs m_stagedKeys;                       // by the open transaction
     QSet<QByteArray> m_stagedSet;
     qint64 m_transactionFirstBlock = 0;
     const QByteArray m_host = QSysInfo::machineHostName().toUtf8();
-    const QByteArray m_owner = QByteArray::number(qint64(::getpid())) + '@' + m_host + '#' + QByteArray::number(m_id);
+    // Unique per Store instance, even across a restart with the same pid and host (a container):
+    // this Store's bulk write deletes its rows of run_keys_held by this name.
+    const QByteArray m_owner = QByteArray::number(qint64(::getpid())) + '@' + m_host + '#'
+                               + QByteArray::number(QRandomGenerator::system()->generate64(), 16);
 };
 
 // sqlite3_wal_hook: runs on the committing thread after each commit (writer or audit).
@@ -838,13 +847,14 @@ void Store::Private::writerLoop()
         if (m_deferredKeys.isEmpty())
             m_queueCv.wait(lock, ready);
         else
-            m_queueCv.wait_until(lock, m_deferredSince + kDeferredKeysWait, ready);
+            m_queueCv.wait_until(lock, nextKeysAttempt(), ready);
         if (m_queue.empty()) {
             // Stopping with everything else done, or held-back keys waited long enough with no
             // batch to take them along.
             const bool stopping = m_stopping;
             lock.unlock();
-            (void)flushDeferredKeys(); // a failure is logged, and the keys are in run_keys_held
+            if (stopping || deferredKeysDue())
+                (void)flushDeferredKeys(); // a failure is logged, and the keys are in run_keys_held
             if (stopping)
                 return;
             lock.lock();
@@ -953,10 +963,31 @@ Store::Private::applyTransaction(const std::vector<const WriteBatch *> &batches)
     if (auto r = writeBlocks(db); !r)
         return fail(r.error());
 
-    // Deferred trace keys: the ones this transaction staged are kept in run_keys_held until a
-    // bulk write has them; the bulk write goes with this transaction when it is due, inside a
-    // savepoint, so that a failing one never fails the batches (it is tried again later).
-    if (!m_stagedKeys.empty()) {
+    // Deferred trace keys. When due, the bulk write goes with this transaction, inside a
+    // savepoint, so that a failing one does not fail the batches (it is tried again after
+    // keysWaitMs). Otherwise the keys this transaction staged are kept in run_keys_held until a
+    // bulk write has them.
+    bool keysWritten = false;
+    if (deferredKeysDue()) {
+        if (auto r = db.exec("SAVEPOINT run_keys"); !r)
+            return fail(r.error());
+        if (auto r = writeDeferredKeys(db); r) {
+            keysWritten = true;
+        } else {
+            m_keysRetryAfter = std::chrono::steady_clock::now() + keysWait();
+            qCWarning(lcStore) << "writing" << m_deferredKeys.size() + qsizetype(m_stagedKeys.size())
+                               << "run keys failed, trying again later:" << r.error().message << m_path;
+            // SQLite rolls the whole transaction back on some errors (a full disk, an I/O
+            // error): then the batches fail too, with that error.
+            if (!db.inTransaction())
+                return fail(r.error());
+            if (auto undo = db.exec("ROLLBACK TO run_keys"); !undo)
+                return fail(undo.error());
+        }
+        if (auto r = db.exec("RELEASE run_keys"); !r)
+            return fail(r.error());
+    }
+    if (!keysWritten && !m_stagedKeys.empty()) {
         auto stmt = db.statement(kInsertHeld);
         if (!stmt)
             return fail(stmt.error());
@@ -969,22 +1000,6 @@ Store::Private::applyTransaction(const std::vector<const WriteBatch *> &batches)
         q.bindBlobStatic(5, pairs);
         if (const int rc = q.step(); rc != SQLITE_DONE)
             return fail(db.error(rc, QStringLiteral("recording the run keys still to write")));
-    }
-    bool keysWritten = false;
-    const bool keysDue = deferredKeysDue();
-    if (keysDue) {
-        if (auto r = db.exec("SAVEPOINT run_keys"); !r)
-            return fail(r.error());
-        if (auto r = writeDeferredKeys(db); r) {
-            keysWritten = true;
-        } else {
-            qCWarning(lcStore) << "writing" << m_deferredKeys.size() + qsizetype(m_stagedKeys.size())
-                               << "run keys failed, trying again later:" << r.error().message << m_path;
-            if (auto undo = db.exec("ROLLBACK TO run_keys"); !undo)
-                return fail(undo.error());
-        }
-        if (auto r = db.exec("RELEASE run_keys"); !r)
-            return fail(r.error());
     }
 
     // Every touched run as it will be committed: read back inside the transaction, after all
@@ -1012,24 +1027,30 @@ Store::Private::applyTransaction(const std::vector<const WriteBatch *> &batches)
         }
     }
 
-    if (auto r = db.exec("COMMIT"); !r)
+    // The staged keys join the waiting ones just before COMMIT, so that a reader finds them in
+    // the map until the table has them (RunMonitor, the only reader of these keys, submitted
+    // them itself and knows them already).
+    const bool merge = !keysWritten && !m_stagedKeys.empty();
+    if (merge) {
+        std::lock_guard lock(m_deferredMutex);
+        if (m_deferredKeys.isEmpty())
+            m_deferredSince = std::chrono::steady_clock::now();
+        for (const auto &[key, runId] : m_stagedKeys)
+            m_deferredKeys.insert(key, runId);
+    }
+    if (auto r = db.exec("COMMIT"); !r) {
+        if (merge) {
+            std::lock_guard lock(m_deferredMutex);
+            for (const auto &pair : m_stagedKeys)
+                m_deferredKeys.remove(pair.first); // staged keys were never in the map before
+        }
         return fail(r.error());
+    }
     // The blocks after this commit are this writer's own, as far as its span keys go.
     m_spanKeysNextBlock = m_lastBlockWritten > 0 ? m_lastBlockWritten + 1 : m_transactionFirstBlock;
-    {
-        // Committed: the staged keys join the waiting ones, or all of them are in the table now.
+    if (keysWritten) {
         std::lock_guard lock(m_deferredMutex);
-        const auto now = std::chrono::steady_clock::now();
-        if (keysWritten) {
-            m_deferredKeys.clear();
-        } else if (!m_stagedKeys.empty()) {
-            if (m_deferredKeys.isEmpty())
-                m_deferredSince = now;
-            for (auto &[key, runId] : m_stagedKeys)
-                m_deferredKeys.insert(std::move(key), std::move(runId));
-        }
-        if (keysDue && !keysWritten)
-            m_deferredSince = now; // a bulk write failed: the next try in kDeferredKeysWait
+        m_deferredKeys.clear();
     }
     m_stagedKeys.clear();
     m_stagedSet.clear();
@@ -1048,8 +1069,11 @@ void Store::Private::stageKey(const QByteArray &key, const QByteArray &runId)
 bool Store::Private::deferredKeysDue() const
 {
     // Read on the writer thread, the only one that changes it: no lock needed.
+    const auto now = std::chrono::steady_clock::now();
+    if (now < m_keysRetryAfter)
+        return false;
     return size_t(m_deferredKeys.size()) + m_stagedKeys.size() >= kDeferredKeysMax
-           || (!m_deferredKeys.isEmpty() && std::chrono::steady_clock::now() - m_deferredSince >= kDeferredKeysWait);
+           || (!m_deferredKeys.isEmpty() && now - m_deferredSince >= keysWait());
 }
 
 // Every waiting and staged key, in key order (neighbouring keys share leaves, so each leaf is
@@ -1083,7 +1107,7 @@ Result<void> Store::Private::writeDeferredKeys(SqliteConnection &db)
 
 // Writer thread: the waiting keys on their own, when no batch came to take them along (the wait
 // ran out, the Store closes, retention runs). A failure leaves them waiting (and in
-// run_keys_held), to be tried again in kDeferredKeysWait.
+// run_keys_held), to be tried again after keysWaitMs.
 Result<void> Store::Private::flushDeferredKeys()
 {
     if (m_deferredKeys.isEmpty() || !m_writer)
@@ -1099,7 +1123,7 @@ Result<void> Store::Private::flushDeferredKeys()
         db.rollbackIfOpen();
         qCWarning(lcStore) << "writing" << m_deferredKeys.size() << "run keys failed, trying again later:"
                            << r.error().message << m_path;
-        m_deferredSince = std::chrono::steady_clock::now();
+        m_keysRetryAfter = std::chrono::steady_clock::now() + keysWait();
         return r;
     }
     m_deferredKeys.clear();
@@ -1149,6 +1173,10 @@ void Store::Private::recoverHeldKeys(SqliteConnection &db)
         owners = findOwners(); // again, under the lock: another Store may have been first
         if (!owners)
             return owners.error();
+        if (owners->empty()) {
+            db.rollbackIfOpen();
+            return qint64(0);
+        }
         auto select = db.statement(kSelectHeld);
         auto insert = db.statement(kInsertKey);
         auto remove = db.statement(kDeleteHeld);
@@ -1405,6 +1433,9 @@ Result<void> Store::Private::applyBatch(const WriteBatch &batch, WriteOutcome &o
                 stageKey(key.key, key.runId);
                 continue;
             }
+            if (m_stagedSet.contains(key.key) || m_deferredKeys.contains(key.key))
+                continue; // waiting for the run it came with first, which keeps it, as in the table
+
             SqliteQuery q(*stmt);
             q.bind(1, key.key);
             q.bind(2, key.runId);
@@ -2382,11 +2413,11 @@ Result<qint64> Store::applyRetention(const RetentionPolicy &policy, qint64 nowMs
 {
     return d->runOnWriter<qint64>(
         [&](SqliteConnection &db) {
-            // Keys held back go first, so that those of runs it deletes go with them (if they
-            // cannot be written, retention waits for its next turn); the span keys of deleted
-            // events must not refuse them if they are sent again.
-            if (auto r = d->flushDeferredKeys(); !r)
-                return Result<qint64>(r.error());
+            // Keys held back go first, so that those of runs it deletes go with them; the span
+            // keys of deleted events must not refuse them if they are sent again.
+            // A failure to write them is logged, and retention goes on: it may be what frees
+            // the space they need.
+            (void)d->flushDeferredKeys();
             auto deleted = Private::retention(db, policy, nowMs);
             if (!deleted || *deleted > 0)
                 d->clearSpanKeys();

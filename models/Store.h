@@ -76,6 +76,9 @@ struct StoreOptions
 {
     bool readOnly = false;
     int busyTimeoutMs = 5000;
+    // How long a new run's trace key may wait in the writer before it is written to run_keys
+    // with the others in sorted bulk (docs/ARCHITECTURE.md, "Schema (version 5)").
+    int keysWaitMs = 2000;
 };
 
 // The SQLite Store (DESIGN.md section 3 and 7). WAL mode; one writer thread per process;

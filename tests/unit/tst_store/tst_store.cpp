@@ -158,6 +158,7 @@ private slots:
     void aDamagedBlockIsReported();
     void traceKeysAreWrittenInBulk();
     void keysHeldByAWriterThatDiedAreWrittenAtOpen();
+    void aFailingBulkWriteOfKeysDoesNotFailTheBatches();
 };
 
 void tst_Store::schemaIsCreatedAndVersioned()
@@ -1385,8 +1386,11 @@ void tst_Store::traceKeysAreWrittenInBulk()
 {
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("breaker.db"));
-    auto store = openStore(path);
-    QVERIFY(store);
+    StoreOptions neverByTime;
+    neverByTime.keysWaitMs = 10 * 60 * 1000;
+    auto opened = Store::open(path, neverByTime);
+    QVERIFY(opened.ok());
+    std::shared_ptr<Store> store = std::move(*opened);
     const QByteArray held = "trace:" + traceHex(1);
     const QByteArray noEvents = "trace:" + traceHex(9);
     WriteBatch batch;
@@ -1400,10 +1404,10 @@ void tst_Store::traceKeysAreWrittenInBulk()
     QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys_held"), QByteArray("1"));
     QCOMPARE(store->runIdForKey(held)->value_or(QByteArray()), QByteArray("r1"));
     QCOMPARE(*store->keysForRun("r1"), (std::vector<QByteArray>{"a2a:task-1", held, noEvents}));
-
-    // Written when they have waited long enough, with no other batch to take them along.
-    QTRY_COMPARE_WITH_TIMEOUT(rawQuery(path, "SELECT count(*) FROM run_keys"), QByteArray("3"), 20000);
-    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys_held"), QByteArray("0"));
+    // The same key sent again for another run, without events: the first run keeps it.
+    WriteBatch again;
+    again.keys = {{held, "r-other"}};
+    QVERIFY(store->write(std::move(again)).ok());
     QCOMPARE(store->runIdForKey(held)->value_or(QByteArray()), QByteArray("r1"));
 
     // Enough of them go with the transaction that brings them...
@@ -1415,6 +1419,8 @@ void tst_Store::traceKeysAreWrittenInBulk()
     }
     QVERIFY(store->write(std::move(many)).ok());
     QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys"), QByteArray::number(3 + 16500));
+    QCOMPARE(rawQuery(path, "SELECT run_id FROM run_keys WHERE key = '" + held + "'"), QByteArray("r1"));
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys_held"), QByteArray("0"));
     // ...and closing the Store writes the rest.
     WriteBatch last;
     last.keys = {{"trace:" + traceHex(50000), "r2"}};
@@ -1424,6 +1430,18 @@ void tst_Store::traceKeysAreWrittenInBulk()
     store.reset();
     QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys"), QByteArray::number(3 + 16501));
     QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys_held"), QByteArray("0"));
+
+    // They are written when they have waited long enough, with no other batch to take them along.
+    StoreOptions soon;
+    soon.keysWaitMs = 100;
+    auto quick = Store::open(path, soon);
+    QVERIFY(quick.ok());
+    WriteBatch one;
+    one.keys = {{"trace:" + traceHex(60000), "r3"}};
+    one.events = {makeEvent("r3", EventKind::ToolCall, traceHex(60000), spanHex(1))};
+    QVERIFY((*quick)->write(std::move(one)).ok());
+    QTRY_COMPARE_WITH_TIMEOUT(rawQuery(path, "SELECT count(*) FROM run_keys"), QByteArray::number(3 + 16502), 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(rawQuery(path, "SELECT count(*) FROM run_keys_held"), QByteArray("0"), 20000);
 }
 
 // A writer that died holding keys back left its pairs in run_keys_held: the next Store to open
@@ -1443,7 +1461,11 @@ void tst_Store::keysHeldByAWriterThatDiedAreWrittenAtOpen()
     };
     const QByteArray host = QSysInfo::machineHostName().toUtf8();
     const QByteArray now = QByteArray::number(QDateTime::currentMSecsSinceEpoch());
-    const QByteArray parent = QByteArray::number(qint64(getppid())); // alive
+    QProcess sleeper; // a process that is alive while the Store opens
+    sleeper.start(QStringLiteral("sleep"), {QStringLiteral("60")});
+    QVERIFY(sleeper.waitForStarted());
+    const QByteArray parent = QByteArray::number(sleeper.processId());
+    const QByteArray self = QByteArray::number(qint64(getpid()));
     // pid_max is at most 2^22 on Linux: no process has the first one's id.
     const QByteArray sql =
         "INSERT INTO run_keys_held (owner, pid, host, at_ms, pairs) VALUES "
@@ -1452,7 +1474,10 @@ void tst_Store::keysHeldByAWriterThatDiedAreWrittenAtOpen()
         + pairs({{"trace:" + traceHex(2), "r2"}, {"trace:" + traceHex(3), "r2"}}) + "'),"
         "('alive', " + parent + ", '" + host + "', " + now + ", X'" + pairs({{"trace:" + traceHex(4), "r4"}}) + "'),"
         "('stale', " + parent + ", '" + host + "', 1000, X'" + pairs({{"trace:" + traceHex(5), "r5"}}) + "'),"
-        "('elsewhere', 1, 'another-host', " + now + ", X'" + pairs({{"trace:" + traceHex(6), "r6"}}) + "');"
+        "('elsewhere', 1, 'another-host', " + now + ", X'" + pairs({{"trace:" + traceHex(6), "r6"}}) + "'),"
+        // An earlier Store of this process (or an earlier process with this pid): this Store has
+        // not written yet, so those keys are written now.
+        "('earlier', " + self + ", '" + host + "', " + now + ", X'" + pairs({{"trace:" + traceHex(7), "r7"}}) + "');"
         "INSERT INTO run_keys VALUES ('trace:" + traceHex(3) + "', 'another-run');";
     QVERIFY(rawExec(path, sql.constData()));
 
@@ -1468,8 +1493,43 @@ void tst_Store::keysHeldByAWriterThatDiedAreWrittenAtOpen()
     QCOMPARE(runOf(4), QByteArray()); // its writer is alive and will write it
     QCOMPARE(runOf(5), QByteArray("r5")); // alive, but held for hours: written
     QCOMPARE(runOf(6), QByteArray());     // another machine's, and recent: left to it
+    QCOMPARE(runOf(7), QByteArray("r7"));
     QCOMPARE(rawQuery(path, "SELECT group_concat(owner) FROM (SELECT DISTINCT owner FROM run_keys_held ORDER BY owner)"),
              QByteArray("alive,elsewhere"));
+}
+
+// The bulk write of the waiting keys goes with a batch's transaction, in a savepoint: when it
+// fails, the batch commits all the same and the keys keep waiting (and stay in run_keys_held).
+void tst_Store::aFailingBulkWriteOfKeysDoesNotFailTheBatches()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("breaker.db"));
+    StoreOptions neverByTime;
+    neverByTime.keysWaitMs = 10 * 60 * 1000;
+    auto opened = Store::open(path, neverByTime);
+    QVERIFY(opened.ok());
+    std::shared_ptr<Store> store = std::move(*opened);
+    QVERIFY(rawExec(path, "CREATE TRIGGER refuse_trace_keys BEFORE INSERT ON run_keys "
+                          "WHEN NEW.key LIKE 'trace:%' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"));
+    WriteBatch many;
+    for (int i = 0; i < 16500; ++i) {
+        const QByteArray run = "m" + QByteArray::number(i);
+        many.keys.push_back({"trace:" + traceHex(100 + i), run});
+        many.events.push_back(makeEvent(run, EventKind::ToolCall, traceHex(100 + i), spanHex(1)));
+    }
+    many.keys.push_back({"a2a:task-1", "m0"});
+    const auto r = store->write(std::move(many));
+    QVERIFY2(r.ok(), qPrintable(r.ok() ? QString() : r.error().message));
+    QCOMPARE(r->eventsInserted, 16500);
+    QCOMPARE(*store->eventCount(), 16500);
+    QCOMPARE(rawQuery(path, "SELECT group_concat(key) FROM run_keys"), QByteArray("a2a:task-1"));
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys_held"), QByteArray("1"));
+    QCOMPARE(store->runIdForKey(QByteArray("trace:" + traceHex(100)))->value_or(QByteArray()), QByteArray("m0"));
+
+    QVERIFY(rawExec(path, "DROP TRIGGER refuse_trace_keys"));
+    store.reset(); // closing writes them
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys"), QByteArray::number(16501));
+    QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys_held"), QByteArray("0"));
 }
 
 #include "tst_store.moc"
