@@ -107,6 +107,29 @@ void createPrivateFileForTest(const QString &path)
         file.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
 }
 
+// A Store whose writer keeps new runs' trace keys until there are enough of them or it closes
+// (never by time, within a test).
+std::shared_ptr<Store> openKeepingKeys(const QString &path)
+{
+    StoreOptions options;
+    options.keysWaitMs = 10 * 60 * 1000;
+    auto store = Store::open(path, options);
+    return store ? *store : nullptr;
+}
+
+// `count` new runs m0, m1, ..., each with one event of its own trace and that trace's key:
+// 16,384 or more make the writer's bulk write of trace keys due at once.
+WriteBatch newRunsWithTraceKeys(int count)
+{
+    WriteBatch batch;
+    for (int i = 0; i < count; ++i) {
+        const QByteArray run = "m" + QByteArray::number(i);
+        batch.keys.push_back({"trace:" + traceHex(100 + i), run});
+        batch.events.push_back(makeEvent(run, EventKind::ToolCall, traceHex(100 + i), spanHex(1)));
+    }
+    return batch;
+}
+
 std::shared_ptr<Store> openStore(const QString &path)
 {
     auto store = Store::open(path);
@@ -1386,11 +1409,8 @@ void tst_Store::traceKeysAreWrittenInBulk()
 {
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("breaker.db"));
-    StoreOptions neverByTime;
-    neverByTime.keysWaitMs = 10 * 60 * 1000;
-    auto opened = Store::open(path, neverByTime);
-    QVERIFY(opened.ok());
-    std::shared_ptr<Store> store = std::move(*opened);
+    std::shared_ptr<Store> store = openKeepingKeys(path);
+    QVERIFY(store);
     const QByteArray held = "trace:" + traceHex(1);
     const QByteArray noEvents = "trace:" + traceHex(9);
     WriteBatch batch;
@@ -1411,12 +1431,7 @@ void tst_Store::traceKeysAreWrittenInBulk()
     QCOMPARE(store->runIdForKey(held)->value_or(QByteArray()), QByteArray("r1"));
 
     // Enough of them go with the transaction that brings them...
-    WriteBatch many;
-    for (int i = 0; i < 16500; ++i) {
-        const QByteArray run = "m" + QByteArray::number(i);
-        many.keys.push_back({"trace:" + traceHex(100 + i), run});
-        many.events.push_back(makeEvent(run, EventKind::ToolCall, traceHex(100 + i), spanHex(1)));
-    }
+    WriteBatch many = newRunsWithTraceKeys(16500);
     QVERIFY(store->write(std::move(many)).ok());
     QCOMPARE(rawQuery(path, "SELECT count(*) FROM run_keys"), QByteArray::number(3 + 16500));
     QCOMPARE(rawQuery(path, "SELECT run_id FROM run_keys WHERE key = '" + held + "'"), QByteArray("r1"));
@@ -1504,19 +1519,11 @@ void tst_Store::aFailingBulkWriteOfKeysDoesNotFailTheBatches()
 {
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("breaker.db"));
-    StoreOptions neverByTime;
-    neverByTime.keysWaitMs = 10 * 60 * 1000;
-    auto opened = Store::open(path, neverByTime);
-    QVERIFY(opened.ok());
-    std::shared_ptr<Store> store = std::move(*opened);
+    std::shared_ptr<Store> store = openKeepingKeys(path);
+    QVERIFY(store);
     QVERIFY(rawExec(path, "CREATE TRIGGER refuse_trace_keys BEFORE INSERT ON run_keys "
                           "WHEN NEW.key LIKE 'trace:%' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"));
-    WriteBatch many;
-    for (int i = 0; i < 16500; ++i) {
-        const QByteArray run = "m" + QByteArray::number(i);
-        many.keys.push_back({"trace:" + traceHex(100 + i), run});
-        many.events.push_back(makeEvent(run, EventKind::ToolCall, traceHex(100 + i), spanHex(1)));
-    }
+    WriteBatch many = newRunsWithTraceKeys(16500);
     many.keys.push_back({"a2a:task-1", "m0"});
     const auto r = store->write(std::move(many));
     QVERIFY2(r.ok(), qPrintable(r.ok() ? QString() : r.error().message));
